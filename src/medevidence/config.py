@@ -1,0 +1,95 @@
+"""Settings as declared data: every setting has a name, a type, a default and a help line.
+
+Values come from, in increasing priority: the defaults below, ``settings.toml`` inside the
+library directory, environment variables ``MEDEVIDENCE_<NAME>``, and explicit overrides
+(CLI options). Environment variables are read here and nowhere else. This module imports no
+backend, so reading settings never loads a model or opens a database.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+SETTINGS_FILE = "settings.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    max_file_mb: float = 100.0
+    passage_min_words: int = 100
+    passage_max_words: int = 250
+    passage_overlap_sentences: int = 1
+    store: str = "sqlite"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)
+
+
+HELP: dict[str, str] = {
+    "max_file_mb": "Largest single-document file (text, Markdown, HTML, PDF) ingest reads, in MB. "
+    "JSONL and MEDLINE XML are streamed record by record and have no file limit.",
+    "passage_min_words": "A passage is closed once it reaches this many words at a sentence boundary.",
+    "passage_max_words": "A passage never grows past this many words unless one sentence is longer.",
+    "passage_overlap_sentences": "Sentences repeated at the start of the next passage, so a fact split "
+    "across a boundary is still found whole.",
+    "store": "Storage backend for documents and passages. Choices: sqlite.",
+}
+
+
+def describe() -> list[tuple[str, str, Any]]:
+    """``(name, help, default)`` for every setting, for docs and ``--help``."""
+    defaults = Settings()
+    return [(f.name, HELP[f.name], getattr(defaults, f.name)) for f in fields(Settings)]
+
+
+def load_settings(
+    library_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Settings for a library, from its settings file, the environment and ``overrides``."""
+    values: dict[str, Any] = {}
+    if library_dir is not None:
+        settings_path = library_dir / SETTINGS_FILE
+        if settings_path.is_file():
+            try:
+                values.update(tomllib.loads(settings_path.read_text(encoding="utf-8")))
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"cannot read {settings_path}: {exc}; fix the TOML syntax") from exc
+    environment = os.environ if environ is None else environ
+    for field in fields(Settings):
+        env_name = f"MEDEVIDENCE_{field.name.upper()}"
+        if env_name in environment:
+            values[field.name] = environment[env_name]
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return _validated(values)
+
+
+def _validated(values: Mapping[str, Any]) -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    settings = Settings()
+    for name, raw in values.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"choose from {', '.join(sorted(known))}"
+            raise ConfigError(f"unknown setting '{name}'; {hint}")
+        kind = type(getattr(settings, name))
+        try:
+            value = kind(raw)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting '{name}' must be a {kind.__name__}, not {raw!r}") from exc
+        settings = replace(settings, **{name: value})
+    if settings.passage_min_words > settings.passage_max_words:
+        raise ConfigError("passage_min_words must not exceed passage_max_words; lower the first or raise the second")
+    if settings.max_file_mb <= 0:
+        raise ConfigError("max_file_mb must be positive")
+    return settings

@@ -1,0 +1,152 @@
+"""The public entry point: a :class:`Library` is a directory the engine owns.
+
+``Library.open(path)`` → ``.ingest(paths)`` → ``.search(text)``. The CLI and the web app are
+thin adapters over these methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import Settings, load_settings
+from .errors import BadRecord, IngestError, QueryError
+from .ingest import iter_source_files, read_source
+from .ingest.chunk import chunk_passages
+from .ingest.classify import classify
+from .models import Document, IngestOutcome, IngestReport, IngestStatus, ParsedDocument, Passage, SearchHit
+from .store import FileFingerprint, LibraryStats, SQLiteStore
+
+MAX_QUERY_CHARACTERS = 10_000
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """Reported after each document and each file, for progress bars."""
+
+    files_done: int
+    files_total: int
+    records: int  # documents stored, found duplicate or failed so far
+    current: str
+
+
+ProgressCallback = Callable[[IngestProgress], None]
+
+
+class Library:
+    """A literature library: documents, passages and the indexes built from them."""
+
+    def __init__(self, store: SQLiteStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+
+    @classmethod
+    def open(
+        cls, path: str | Path, settings: Settings | None = None, read_only: bool = False, **overrides: Any
+    ) -> Library:
+        """Open (creating if needed) the library at ``path``."""
+        directory = Path(path)
+        resolved = settings if settings is not None else load_settings(directory, overrides)
+        return cls(SQLiteStore(directory, read_only=read_only), resolved)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def ingest(
+        self, paths: Iterable[str | Path], progress: bool | ProgressCallback = False
+    ) -> IngestReport:
+        """Ingest files and directories (recursively); each document is stored in its own transaction.
+
+        A file that fails is reported and skipped; the rest go on. An unchanged file ingested
+        before is skipped without being read, so an interrupted run resumes where it stopped.
+        """
+        files = list(iter_source_files(Path(p) for p in paths))
+        if progress is True:
+            from .progress import ingest_progress_bar
+
+            with ingest_progress_bar(len(files)) as callback:
+                return self._ingest_files(files, callback)
+        return self._ingest_files(files, progress or None)
+
+    def _ingest_files(self, files: Sequence[Path], callback: ProgressCallback | None) -> IngestReport:
+        report = IngestReport()
+        for files_done, path in enumerate(files):
+            for records in self._ingest_file(path, report):
+                if callback is not None:
+                    callback(IngestProgress(files_done, len(files), records, path.name))
+            if callback is not None:
+                callback(IngestProgress(files_done + 1, len(files), len(report.outcomes), path.name))
+        return report
+
+    def _ingest_file(self, path: Path, report: IngestReport) -> Iterator[int]:
+        """Ingest one file into ``report``, yielding the number of outcomes after each document."""
+        source = str(path)
+        try:
+            fingerprint: FileFingerprint | None = FileFingerprint.of(path)
+            absolute = path.resolve()
+        except OSError:
+            fingerprint, absolute = None, path
+        if fingerprint is not None and self.store.file_is_ingested(absolute, fingerprint):
+            report.outcomes.append(IngestOutcome(IngestStatus.UNCHANGED, source, message="unchanged since last ingest"))
+            return
+        stored_any = False
+        try:
+            _, records = read_source(path, self.settings.max_file_bytes)
+            for record in records:
+                if isinstance(record, BadRecord):
+                    report.outcomes.append(IngestOutcome(IngestStatus.FAILED, record.source, message=str(record)))
+                    continue
+                report.outcomes.append(self.add_parsed(record, str(absolute)))
+                stored_any = True
+                yield len(report.outcomes)
+        except IngestError as error:
+            report.outcomes.append(IngestOutcome(IngestStatus.FAILED, source, message=str(error)))
+            return
+        if stored_any and fingerprint is not None:
+            self.store.mark_file_ingested(absolute, fingerprint)
+
+    def add_parsed(self, document: ParsedDocument, source_path: str | None = None) -> IngestOutcome:
+        """Classify, chunk and store one already-parsed document."""
+        passages = chunk_passages(
+            document,
+            min_words=self.settings.passage_min_words,
+            max_words=self.settings.passage_max_words,
+            overlap_sentences=self.settings.passage_overlap_sentences,
+        )
+        return self.store.add_document(document, classify(document), passages, source_path)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def document(self, reference: str | int) -> Document:
+        """A document by stored id, PMID, JSONL id or DOI (its current version)."""
+        return self.store.get_document(reference)
+
+    def documents(self, limit: int | None = None, offset: int = 0) -> list[Document]:
+        return self.store.documents(limit=limit, offset=offset)
+
+    def passages(self, document: Document) -> list[Passage]:
+        return self.store.passages(document.id)
+
+    def stats(self) -> LibraryStats:
+        return self.store.stats()
+
+    def search(self, text: str, k: int = 10) -> list[SearchHit]:
+        """Ranked passages for ``text``. Any text is a valid query; FTS syntax is treated as words."""
+        if len(text) > MAX_QUERY_CHARACTERS:
+            raise QueryError(
+                f"the query is {len(text):,} characters long, over the {MAX_QUERY_CHARACTERS:,} limit; "
+                "shorten it to the question itself"
+            )
+        if k < 1:
+            raise QueryError(f"k must be at least 1, not {k}")
+        return self.store.search_passages(text, k)

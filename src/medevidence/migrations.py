@@ -1,0 +1,134 @@
+"""Schema of the SQLite library, as a ladder of named migrations.
+
+``PRAGMA user_version`` holds how many steps a database has taken; each step runs in its own
+transaction and is recorded in ``_migrations`` with the time it ran. A database made by a
+newer medevidence (more steps than this list) is refused rather than written to.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+from .errors import StoreError
+
+M001_DOCUMENTS = """
+CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL);
+
+-- One row per stored *version* of a document. Old versions keep their text and passages
+-- because published answers cite character offsets into them.
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,               -- what users see: PMID, else JSONL id, else first version's id
+    lineage TEXT NOT NULL,           -- identity across versions: pmid:, doi:, id:, file: or hash:
+    version INTEGER NOT NULL,
+    is_current INTEGER NOT NULL CHECK (is_current IN (0, 1)),
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    source_format TEXT NOT NULL,
+    source_path TEXT,
+    authors TEXT NOT NULL,           -- JSON list
+    year INTEGER,
+    journal TEXT,
+    pmid TEXT,
+    doi TEXT,
+    url TEXT,
+    publication_types TEXT NOT NULL, -- JSON list
+    mesh_terms TEXT NOT NULL,        -- JSON list
+    external_id TEXT,
+    reference_list TEXT NOT NULL,    -- JSON list of the document's own references
+    sections TEXT NOT NULL,          -- JSON list of [label, start, end]
+    pages TEXT NOT NULL,             -- JSON list of [number, start, end]
+    study_design TEXT NOT NULL,
+    evidence_level TEXT NOT NULL,
+    design_reason TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    extra TEXT NOT NULL,             -- JSON object: fields a source had that we do not model
+    UNIQUE (lineage, version)
+);
+CREATE INDEX documents_current_lineage ON documents (lineage) WHERE is_current = 1;
+CREATE INDEX documents_current_pmid ON documents (pmid) WHERE is_current = 1 AND pmid IS NOT NULL;
+CREATE INDEX documents_current_doi ON documents (doi) WHERE is_current = 1 AND doi IS NOT NULL;
+CREATE INDEX documents_current_hash ON documents (content_hash) WHERE is_current = 1;
+CREATE INDEX documents_key ON documents (key);
+
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    section TEXT,
+    page INTEGER,
+    text TEXT NOT NULL,
+    UNIQUE (document_id, ordinal)
+);
+
+-- Files whose every record is stored: an unchanged file is skipped without re-reading it,
+-- which also makes an interrupted directory ingest resumable.
+CREATE TABLE source_files (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    completed_at TEXT NOT NULL
+);
+"""
+
+# Lexical index over current passages. External content (the view) keeps one copy of the text;
+# passages of superseded versions are deleted from the index but kept in the table.
+M002_PASSAGE_SEARCH = """
+CREATE VIEW passage_search_content AS
+    SELECT passages.id AS rowid, passages.text AS text, documents.title AS title
+    FROM passages JOIN documents ON documents.id = passages.document_id;
+CREATE VIRTUAL TABLE passage_search USING fts5 (
+    text, title,
+    content = 'passage_search_content',
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("m001_documents", M001_DOCUMENTS),
+    ("m002_passage_search", M002_PASSAGE_SEARCH),
+]
+
+
+def migrate(connection: sqlite3.Connection) -> list[str]:
+    """Apply the steps this database has not taken yet; return their names."""
+    (current,) = connection.execute("PRAGMA user_version").fetchone()
+    if current > len(MIGRATIONS):
+        raise StoreError(
+            f"this library was written by a newer medevidence (schema step {current}, this version knows "
+            f"{len(MIGRATIONS)}); upgrade medevidence to open it"
+        )
+    applied = []
+    for step, (name, sql) in enumerate(MIGRATIONS[current:], start=current + 1):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                (name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            connection.execute(f"PRAGMA user_version = {step}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (executescript would commit the open transaction)."""
+    statements, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
