@@ -14,6 +14,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("MEDEVIDENCE_LIBRARY", "MEDEVIDENCE_TOKEN", "MEDEVIDENCE_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    # The deterministic fake embedder keeps most tests fast; tests of dense quality name the real one.
+    monkeypatch.setenv("MEDEVIDENCE_EMBEDDER", "fake")
 
 
 @pytest.fixture

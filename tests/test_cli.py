@@ -19,11 +19,19 @@ def run(*args: str) -> tuple[int, str]:
 def make_corpus(directory: Path) -> Path:
     directory.mkdir()
     records = [
-        {"pmid": "100", "title": "Primary tumour surgery in metastatic breast cancer",
-         "abstract": "We randomly assigned 350 women with metastatic breast cancer to surgery or no surgery. "
-                     "Overall survival did not differ.", "year": 2015},
-        {"pmid": "200", "title": "Influenza vaccination in children",
-         "abstract": "Vaccination reduced influenza in children attending day care.", "year": 2019},
+        {
+            "pmid": "100",
+            "title": "Primary tumour surgery in metastatic breast cancer",
+            "abstract": "We randomly assigned 350 women with metastatic breast cancer to surgery or no surgery. "
+            "Overall survival did not differ.",
+            "year": 2015,
+        },
+        {
+            "pmid": "200",
+            "title": "Influenza vaccination in children",
+            "abstract": "Vaccination reduced influenza in children attending day care.",
+            "year": 2019,
+        },
     ]
     (directory / "abstracts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     return directory
@@ -93,7 +101,13 @@ def test_search_without_a_library_says_how_to_make_one(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for args in (["--help"], ["ingest", "--help"], ["search", "--help"], ["library", "stats", "--help"],
-                 ["library", "list", "--help"], ["library", "show", "--help"]):
+    for args in (
+        ["--help"],
+        ["ingest", "--help"],
+        ["search", "--help"],
+        ["library", "stats", "--help"],
+        ["library", "list", "--help"],
+        ["library", "show", "--help"],
+    ):
         code, output = run(*args)
         assert code == 0 and "Usage:" in output

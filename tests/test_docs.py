@@ -14,7 +14,9 @@ def test_generated_docs_are_up_to_date() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     for path, content in module.generated().items():
-        assert path.read_text(encoding="utf-8") == content, f"run `python scripts/generate_docs.py` to refresh {path.name}"
+        assert path.read_text(encoding="utf-8") == content, (
+            f"run `python scripts/generate_docs.py` to refresh {path.name}"
+        )
 
 
 def test_readme_opens_with_the_two_commands() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -50,7 +51,7 @@ def test_seed_documents_ingest_with_offsets_and_designs(library: Library, seeds:
     assert designs["002"] is StudyDesign.PATIENT_INFORMATION
     assert designs["001"] is StudyDesign.NARRATIVE_REVIEW
     topic = next(d for d in library.documents() if Path(d.source_path or "").name.startswith("001"))
-    assert topic.title == "Official reprint from UpToDate®"
+    assert topic.title == "Role of breast surgery for stage IV breast cancer"
     # The numbered reference list at the end is stored as references, not as body passages.
     assert len(topic.references) == 19
     assert "Badwe R, Hawaldar R" in " ".join(topic.references)
@@ -219,7 +220,9 @@ def test_large_jsonl_streams_in_bounded_memory(tmp_path: Path) -> None:
     for n in (1_000, 4_000):
         output = subprocess.run(
             [sys.executable, "-c", script, str(tmp_path / f"docs{n}.jsonl"), str(n)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         peaks.append(int(output.split()[-1]))
     # 4x the documents (about 4 MB more input) may not cost 4x the memory.
@@ -235,7 +238,9 @@ def test_directory_of_many_files_resumes_after_kill_without_duplicates(tmp_path:
     library_dir = tmp_path / "library"
     command = [sys.executable, "-m", "medevidence", "--library", str(library_dir), "ingest", "--quiet", str(corpus)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(3)
+    deadline = time.monotonic() + 120
+    while stored_documents(library_dir) < 100 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     partial = Library.open(library_dir).stats().documents
@@ -243,6 +248,14 @@ def test_directory_of_many_files_resumes_after_kill_without_duplicates(tmp_path:
     subprocess.run(command, check=True, capture_output=True)
     stats = Library.open(library_dir).stats()
     assert stats.documents == stats.versions == 1500
+
+
+def stored_documents(library_dir: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{library_dir / 'library.db'}?mode=ro", uri=True) as connection:
+            return int(connection.execute("SELECT count(*) FROM documents").fetchone()[0])
+    except sqlite3.Error:
+        return 0
 
 
 def test_document_not_found_names_the_fix(library: Library) -> None:

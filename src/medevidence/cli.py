@@ -15,7 +15,9 @@ from rich.table import Table
 from . import __version__
 from .errors import MedevidenceError
 from .library import Library
-from .models import IngestReport, IngestStatus
+from .models import Audience, EvidenceLevel, IngestReport, StudyDesign
+from .render import RENDERERS, render_text
+from .retrieve import SearchFilters, SearchMode
 
 console = Console()
 error_console = Console(stderr=True)
@@ -103,27 +105,70 @@ def _print_ingest_report(report: IngestReport) -> None:
     default="text",
     show_default=True,
 )
+@click.option("--mode", type=click.Choice([m.value for m in SearchMode]), help="Default: the search_mode setting.")
+@click.option(
+    "--design",
+    "designs",
+    multiple=True,
+    type=click.Choice([d.name.lower() for d in StudyDesign]),
+    help="Only documents of this study design (repeatable).",
+)
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    type=click.Choice([lv.value for lv in EvidenceLevel]),
+    help="Only documents at this evidence level (repeatable).",
+)
+@click.option("--year-from", type=int, help="Only documents published in or after this year.")
+@click.option("--year-to", type=int, help="Only documents published in or before this year.")
+@click.option("--publication-type", "publication_types", multiple=True, help="MEDLINE publication type (repeatable).")
 @click.pass_obj
-def search(obj: LibraryContext, query: str | None, k: int, queries: Path | None, output_format: str) -> None:
+def search(
+    obj: LibraryContext,
+    query: str | None,
+    k: int,
+    queries: Path | None,
+    output_format: str,
+    mode: str | None,
+    designs: tuple[str, ...],
+    levels: tuple[str, ...],
+    year_from: int | None,
+    year_to: int | None,
+    publication_types: tuple[str, ...],
+) -> None:
     """Ranked passages for QUERY, or for every line of --queries."""
     if (query is None) == (queries is None):
         raise click.UsageError("give either a QUERY or --queries FILE.jsonl, not both or neither")
+    filters = SearchFilters(
+        designs=frozenset(StudyDesign[d.upper()] for d in designs) or None,
+        levels=frozenset(EvidenceLevel(lv) for lv in levels) or None,
+        year_from=year_from,
+        year_to=year_to,
+        publication_types=frozenset(publication_types) or None,
+    )
     with obj.open(read_only=True) as library:
         try:
             if queries is not None:
                 for query_id, text in _read_queries(queries):
-                    hits = library.search(text, k=k)
+                    hits = library.search(text, k=k, filters=filters, mode=mode)
                     record = {
                         "query_id": query_id,
                         "hits": [
-                            {"doc_id": h.doc_id, "passage_id": h.passage_id, "score": h.score, "start": h.start, "end": h.end}
+                            {
+                                "doc_id": h.doc_id,
+                                "passage_id": h.passage_id,
+                                "score": h.score,
+                                "start": h.start,
+                                "end": h.end,
+                            }
                             for h in hits
                         ],
                     }
                     click.echo(json.dumps(record))
                 return
             assert query is not None
-            hits = library.search(query, k=k)
+            hits = library.search(query, k=k, filters=filters, mode=mode)
         except MedevidenceError as error:
             raise click.ClickException(str(error)) from error
     if output_format in ("json", "jsonl"):
@@ -148,6 +193,63 @@ def _read_queries(path: Path) -> Iterator[tuple[Any, str]]:
                 raise click.ClickException(
                     f'cannot read {path} line {number}: expected {{"id": ..., "text": ...}}; fix that line'
                 ) from exc
+
+
+@cli.command()
+@click.argument("question")
+@click.option(
+    "--audience",
+    type=click.Choice([a.value for a in Audience]),
+    default="clinician",
+    show_default=True,
+    help="Who the answer is written for: the same claims and citations, in technical or plain language.",
+)
+@click.option(
+    "--case",
+    "case_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A patient case as JSON (fields in docs/case.md); adds a 'This patient' section and steers retrieval.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "html", "md"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--follow-up-of", "follow_up_of", help="The id of an earlier answer this question follows up.")
+@click.pass_obj
+def ask(
+    obj: LibraryContext,
+    question: str,
+    audience: str,
+    case_path: Path | None,
+    output_format: str,
+    follow_up_of: str | None,
+) -> None:
+    """A structured, graded, span-cited answer to QUESTION from this library."""
+    case = _read_case(case_path) if case_path else None
+    with obj.open() as library:
+        try:
+            answer = library.ask(question, audience=audience, case=case, follow_up_of=follow_up_of)
+        except MedevidenceError as error:
+            raise click.ClickException(str(error)) from error
+    if output_format == "text":
+        click.echo(render_text(answer, styles=sys.stdout.isatty()))
+    else:
+        click.echo(RENDERERS[output_format](answer))
+
+
+def _read_case(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"cannot read the case {path}: {exc}; write it as one JSON object") from exc
+    if not isinstance(data, dict):
+        raise click.ClickException(
+            f'cannot read the case {path}: expected a JSON object such as {{"age": 45, "er": "positive"}}'
+        )
+    return data
 
 
 @cli.group(name="library")
@@ -244,6 +346,23 @@ def show(obj: LibraryContext, document_id: str, show_passages: bool) -> None:
             where += f" page {passage.page}" if passage.page else ""
             console.print(f"[bold][{passage.start}:{passage.end}][/] {where}")
             console.print(passage.text, highlight=False, markup=False)
+
+
+@cli.group(name="index")
+def index_group() -> None:
+    """Maintain the search index."""
+
+
+@index_group.command()
+@click.pass_obj
+def rebuild(obj: LibraryContext) -> None:
+    """Re-index and re-embed every stored passage (after changing the embedder)."""
+    with obj.open() as library:
+        try:
+            count = library.reindex()
+        except MedevidenceError as error:
+            raise click.ClickException(str(error)) from error
+    console.print(f"indexed {count:,} passages")
 
 
 def main() -> None:

@@ -28,6 +28,13 @@ class Settings:
     passage_max_words: int = 250
     passage_overlap_sentences: int = 1
     store: str = "sqlite"
+    embedder: str = "minilm-static-med"
+    search_mode: str = "hybrid"
+    title_weight: int = 2
+    lexical_weight: float = 1.0
+    dense_weight: float = 1.0
+    search_candidates: int = 200
+    expand_vocabulary: bool = True
 
     @property
     def max_file_bytes(self) -> int:
@@ -42,6 +49,15 @@ HELP: dict[str, str] = {
     "passage_overlap_sentences": "Sentences repeated at the start of the next passage, so a fact split "
     "across a boundary is still found whole.",
     "store": "Storage backend for documents and passages. Choices: sqlite.",
+    "embedder": "Dense embedding model for hybrid search: minilm-static-med (default, shipped), minilm-onnx "
+    "(needs the 'minilm' extra), fake (tests), or none for lexical search only. Changing it needs "
+    "`medevidence index rebuild`.",
+    "search_mode": "hybrid (BM25 + dense, fused by rank), lexical (BM25 only) or dense.",
+    "title_weight": "How many times a document's title counts among each passage's terms for BM25.",
+    "lexical_weight": "Weight of the BM25 ranking in reciprocal-rank fusion.",
+    "dense_weight": "Weight of the dense ranking in reciprocal-rank fusion.",
+    "search_candidates": "Passages each ranking contributes to fusion.",
+    "expand_vocabulary": "Expand queries with medical synonyms and abbreviations (lexical side).",
 }
 
 
@@ -84,7 +100,7 @@ def _validated(values: Mapping[str, Any]) -> Settings:
             raise ConfigError(f"unknown setting '{name}'; {hint}")
         kind = type(getattr(settings, name))
         try:
-            value = kind(raw)
+            value: Any = _parse_bool(raw) if kind is bool else kind(raw)
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"setting '{name}' must be a {kind.__name__}, not {raw!r}") from exc
         settings = replace(settings, **{name: value})
@@ -92,4 +108,20 @@ def _validated(values: Mapping[str, Any]) -> Settings:
         raise ConfigError("passage_min_words must not exceed passage_max_words; lower the first or raise the second")
     if settings.max_file_mb <= 0:
         raise ConfigError("max_file_mb must be positive")
+    if settings.search_mode not in SEARCH_MODES:
+        raise ConfigError(f"search_mode must be one of {', '.join(SEARCH_MODES)}, not {settings.search_mode!r}")
     return settings
+
+
+SEARCH_MODES = ("hybrid", "lexical", "dense")
+
+
+def _parse_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)

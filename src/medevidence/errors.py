@@ -1,16 +1,16 @@
 """Every error medevidence raises on purpose. Each message names the problem, the input and the fix.
 
-    MedevidenceError
-    ├── IngestError                 one source could not be read; nothing stored for it
-    │   ├── UnsupportedFormat       neither extension nor content matches a reader
-    │   ├── EmptySource             no text at all
-    │   ├── SourceTooLarge          over the configured size limit
-    │   ├── UnreadableSource        corrupt, truncated, encrypted, binary or scanned input
-    │   └── BadRecord               one line/record of a multi-record file (JSONL, MEDLINE)
-    ├── StoreError                  the library database cannot be opened or written
-    │   └── DocumentNotFound        no document with that id
-    ├── ConfigError                 an unknown setting or a value of the wrong type
-    └── QueryError                  a search query that cannot be used
+MedevidenceError
+├── IngestError                 one source could not be read; nothing stored for it
+│   ├── UnsupportedFormat       neither extension nor content matches a reader
+│   ├── EmptySource             no text at all
+│   ├── SourceTooLarge          over the configured size limit
+│   ├── UnreadableSource        corrupt, truncated, encrypted, binary or scanned input
+│   └── BadRecord               one line/record of a multi-record file (JSONL, MEDLINE)
+├── StoreError                  the library database cannot be opened or written
+│   └── DocumentNotFound        no document with that id
+├── ConfigError                 an unknown setting or a value of the wrong type
+└── QueryError                  a search query that cannot be used
 """
 
 from __future__ import annotations
@@ -44,8 +44,7 @@ class SourceTooLarge(IngestError):
         super().__init__(
             source,
             f"the file is {size / 1e6:.0f} MB, over the {limit / 1e6:.0f} MB limit",
-            "split it into smaller files, or raise the limit with "
-            "--max-file-mb (setting max_file_mb)",
+            "split it into smaller files, or raise the limit with --max-file-mb (setting max_file_mb)",
         )
 
 
@@ -69,8 +68,16 @@ class DocumentNotFound(StoreError):
     def __init__(self, document_id: str) -> None:
         self.document_id = document_id
         super().__init__(
-            f"no document {document_id!r} in this library; "
-            "`medevidence library list` shows the stored ids"
+            f"no document {document_id!r} in this library; `medevidence library list` shows the stored ids"
+        )
+
+
+class AnswerNotFound(StoreError):
+    def __init__(self, answer_id: str) -> None:
+        self.answer_id = answer_id
+        super().__init__(
+            f"no answer {answer_id!r} in this library; answer ids are printed with each answer "
+            '(`medevidence ask ... --format json` shows "id")'
         )
 
 

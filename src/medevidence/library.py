@@ -16,8 +16,22 @@ from .errors import BadRecord, IngestError, QueryError
 from .ingest import iter_source_files, read_source
 from .ingest.chunk import chunk_passages
 from .ingest.classify import classify
-from .models import Document, IngestOutcome, IngestReport, IngestStatus, ParsedDocument, Passage, SearchHit
+from .models import (
+    Answer,
+    Audience,
+    Case,
+    Document,
+    IngestOutcome,
+    IngestReport,
+    IngestStatus,
+    ParsedDocument,
+    Passage,
+    SearchHit,
+    answer_from_dict,
+)
+from .retrieve import RetrievalSettings, Retriever, SearchFilters, SearchMode
 from .store import FileFingerprint, LibraryStats, SQLiteStore
+from .vocabulary import Vocabulary, find_abbreviations
 
 MAX_QUERY_CHARACTERS = 10_000
 
@@ -41,6 +55,7 @@ class Library:
     def __init__(self, store: SQLiteStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._retriever: Retriever | None = None
 
     @classmethod
     def open(
@@ -62,9 +77,7 @@ class Library:
 
     # -- ingest ---------------------------------------------------------------------------
 
-    def ingest(
-        self, paths: Iterable[str | Path], progress: bool | ProgressCallback = False
-    ) -> IngestReport:
+    def ingest(self, paths: Iterable[str | Path], progress: bool | ProgressCallback = False) -> IngestReport:
         """Ingest files and directories (recursively); each document is stored in its own transaction.
 
         A file that fails is reported and skipped; the rest go on. An unchanged file ingested
@@ -75,8 +88,11 @@ class Library:
             from .progress import ingest_progress_bar
 
             with ingest_progress_bar(len(files)) as callback:
-                return self._ingest_files(files, callback)
-        return self._ingest_files(files, progress or None)
+                report = self._ingest_files(files, callback)
+        else:
+            report = self._ingest_files(files, progress or None)
+        self.retriever.refresh()
+        return report
 
     def _ingest_files(self, files: Sequence[Path], callback: ProgressCallback | None) -> IngestReport:
         report = IngestReport()
@@ -123,7 +139,8 @@ class Library:
             max_words=self.settings.passage_max_words,
             overlap_sentences=self.settings.passage_overlap_sentences,
         )
-        return self.store.add_document(document, classify(document), passages, source_path)
+        abbreviations = find_abbreviations(document.text)
+        return self.store.add_document(document, classify(document), passages, source_path, abbreviations)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -140,8 +157,25 @@ class Library:
     def stats(self) -> LibraryStats:
         return self.store.stats()
 
-    def search(self, text: str, k: int = 10) -> list[SearchHit]:
-        """Ranked passages for ``text``. Any text is a valid query; FTS syntax is treated as words."""
+    @property
+    def retriever(self) -> Retriever:
+        """The search index with its embedder and vocabulary, loaded on first use and then kept."""
+        if self._retriever is None:
+            self._retriever = build_retriever(self.store, self.settings)
+        return self._retriever
+
+    def reindex(self) -> int:
+        """Rebuild the search index from the stored passages (after changing the embedder)."""
+        return self.retriever.rebuild()
+
+    def search(
+        self,
+        text: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: SearchMode | str | None = None,
+    ) -> list[SearchHit]:
+        """Ranked passages for ``text``. Any text is a valid query: operators and quotes are just characters."""
         if len(text) > MAX_QUERY_CHARACTERS:
             raise QueryError(
                 f"the query is {len(text):,} characters long, over the {MAX_QUERY_CHARACTERS:,} limit; "
@@ -149,4 +183,57 @@ class Library:
             )
         if k < 1:
             raise QueryError(f"k must be at least 1, not {k}")
-        return self.store.search_passages(text, k)
+        retriever = self.retriever
+        if self.store.max_passage_id() > retriever.index.manifest.last_passage_id:
+            retriever.refresh()
+        return retriever.search(text, k=k, filters=filters, mode=SearchMode(mode) if mode else None)
+
+    # -- answers --------------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        audience: Audience | str = Audience.CLINICIAN,
+        case: Case | dict[str, Any] | None = None,
+        follow_up_of: str | None = None,
+    ) -> Answer:
+        """A structured, graded, span-cited answer from this library, stored so follow-ups can build on it."""
+        from .compose import compose_answer
+
+        question = question.strip()
+        if not question:
+            raise QueryError("the question is empty; ask a clinical question, e.g. 'Does X improve Y in Z?'")
+        if len(question) > MAX_QUERY_CHARACTERS:
+            raise QueryError(
+                f"the question is {len(question):,} characters long, over the {MAX_QUERY_CHARACTERS:,} limit; "
+                "shorten it to the question itself and put the patient's details in a case"
+            )
+        try:
+            chosen_audience = Audience(audience)
+        except ValueError as exc:
+            raise QueryError(f"audience must be 'clinician' or 'patient', not {audience!r}") from exc
+        patient_case = Case.from_dict(case) if isinstance(case, dict) else case
+        previous = self.answer(follow_up_of) if follow_up_of else None
+        answer = compose_answer(self, question, chosen_audience, patient_case, previous)
+        self.store.save_answer(answer)
+        return answer
+
+    def answer(self, answer_id: str) -> Answer:
+        """A stored answer by id."""
+        return answer_from_dict(self.store.answer_json(answer_id))
+
+
+def build_retriever(store: SQLiteStore, settings: Settings) -> Retriever:
+    from .embed import get_embedder
+
+    embedder = None if settings.embedder == "none" else get_embedder(settings.embedder)
+    retrieval = RetrievalSettings(
+        mode=SearchMode(settings.search_mode),
+        title_weight=settings.title_weight,
+        lexical_weight=settings.lexical_weight,
+        dense_weight=settings.dense_weight,
+        candidates=settings.search_candidates,
+        expand_vocabulary=settings.expand_vocabulary,
+    )
+    vocabulary = Vocabulary.load(store.abbreviation_counts()) if settings.expand_vocabulary else None
+    return Retriever(store, retrieval, embedder, vocabulary)

@@ -49,7 +49,7 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_current_lineage ON documents (lineage) WHERE is_current = 1;
 CREATE INDEX documents_current_pmid ON documents (pmid) WHERE is_current = 1 AND pmid IS NOT NULL;
-CREATE INDEX documents_current_doi ON documents (doi) WHERE is_current = 1 AND doi IS NOT NULL;
+CREATE INDEX documents_current_doi ON documents (lower(doi)) WHERE is_current = 1;
 CREATE INDEX documents_current_hash ON documents (content_hash) WHERE is_current = 1;
 CREATE INDEX documents_key ON documents (key);
 
@@ -75,22 +75,34 @@ CREATE TABLE source_files (
 );
 """
 
-# Lexical index over current passages. External content (the view) keeps one copy of the text;
-# passages of superseded versions are deleted from the index but kept in the table.
-M002_PASSAGE_SEARCH = """
-CREATE VIEW passage_search_content AS
-    SELECT passages.id AS rowid, passages.text AS text, documents.title AS title
-    FROM passages JOIN documents ON documents.id = passages.document_id;
-CREATE VIRTUAL TABLE passage_search USING fts5 (
-    text, title,
-    content = 'passage_search_content',
-    tokenize = 'porter unicode61 remove_diacritics 2'
+# Abbreviations a document defines itself ("invasive ductal carcinoma (IDC)"), so queries can
+# be expanded with the meanings this library's own literature uses.
+M002_ABBREVIATIONS = """
+CREATE TABLE abbreviations (
+    document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    short_form TEXT NOT NULL,
+    long_form TEXT NOT NULL,
+    PRIMARY KEY (short_form, long_form, document_id)
+) WITHOUT ROWID;
+"""
+
+# Every composed answer, so follow-ups can find their context and the review board its drafts.
+M003_ANSWERS = """
+CREATE TABLE answers (
+    id TEXT PRIMARY KEY,
+    question TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    follow_up_of TEXT REFERENCES answers (id),
+    created_at TEXT NOT NULL,
+    body TEXT NOT NULL              -- the answer JSON (CONTRACT.md)
 );
+CREATE INDEX answers_follow_up_of ON answers (follow_up_of);
 """
 
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_documents", M001_DOCUMENTS),
-    ("m002_passage_search", M002_PASSAGE_SEARCH),
+    ("m002_abbreviations", M002_ABBREVIATIONS),
+    ("m003_answers", M003_ANSWERS),
 ]
 
 

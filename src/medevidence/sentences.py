@@ -21,9 +21,12 @@ _ABBREVIATIONS = frozenset(
 # A candidate end: terminal punctuation, optional closing quotes/brackets/citation markers,
 # then whitespace. The next sentence must start with an upper-case letter, a digit, a quote
 # or an opening bracket; a newline after blank line always ends a sentence.
-_CANDIDATE = re.compile(r"[.!?](?:[\"'\u201d\u2019)\]]|\[\d[\d,\u2013\- ]*\])*(?=\s)")
+_CANDIDATE = re.compile(r"[.!?](?:[\"'\u201d\u2019)\]]|\[\d[\d,\u2010-\u2015\- ]*\])*(?=\s)")
 _NEXT_START = re.compile(r"\s+[\"'\u201c\u2018(\[]?[A-Z0-9\u0391-\u03a9]")
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*\u2022]|\d{1,2}[.)])\s)")
+# A short heading line inside running text: PDF and web text often put "Introduction" on a line
+# of its own between two sentences, and it must not be glued to either of them.
+_HEADING_LINE = re.compile(r"\n([A-Z][^\n.!?;:,]{0,40})(?=\n)")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -36,12 +39,31 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
 
 
 def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Paragraphs and list items: a sentence never runs across one of these breaks."""
+    """Paragraphs, list items and heading lines: a sentence never runs across one of these breaks."""
     position = start
     for match in _PARAGRAPH.finditer(text, start, end):
+        yield from _split_headings(text, position, match.start())
+        position = match.end()
+    yield from _split_headings(text, position, end)
+
+
+def _split_headings(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    position = start
+    for match in _HEADING_LINE.finditer(text, start, end):
+        if match.end() >= end:
+            break
+        if not _is_heading(match.group(1)):
+            continue
         yield position, match.start()
+        yield match.start(1), match.end(1)
         position = match.end()
     yield position, end
+
+
+def _is_heading(line: str) -> bool:
+    """Title case and short ("Timing of Surgery"), unlike a wrapped line of a sentence."""
+    words = line.split()
+    return 0 < len(words) <= 6 and all(w[0].isupper() or len(w) < 4 for w in words)
 
 
 def _sentences_in_block(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,10 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import DocumentNotFound, StoreError
+from .errors import AnswerNotFound, DocumentNotFound, StoreError
 from .ingest.chunk import PassageSpan
 from .migrations import migrate
 from .models import (
+    Answer,
     Classification,
     Document,
     EvidenceLevel,
@@ -30,6 +30,7 @@ from .models import (
     PageSpan,
     ParsedDocument,
     Passage,
+    PassageRow,
     SearchHit,
     Section,
     SourceFormat,
@@ -116,9 +117,7 @@ class SQLiteStore:
     # -- ingest -------------------------------------------------------------------------
 
     def file_is_ingested(self, path: Path, fingerprint: FileFingerprint) -> bool:
-        row = self.connection.execute(
-            "SELECT size, mtime_ns FROM source_files WHERE path = ?", (str(path),)
-        ).fetchone()
+        row = self.connection.execute("SELECT size, mtime_ns FROM source_files WHERE path = ?", (str(path),)).fetchone()
         return row is not None and (row["size"], row["mtime_ns"]) == (fingerprint.size, fingerprint.mtime_ns)
 
     def mark_file_ingested(self, path: Path, fingerprint: FileFingerprint) -> None:
@@ -134,12 +133,13 @@ class SQLiteStore:
         classification: Classification,
         passages: Sequence[PassageSpan],
         source_path: str | None,
+        abbreviations: Sequence[tuple[str, str]] = (),
     ) -> IngestOutcome:
         """Store one document in one transaction, or recognise it as already stored.
 
         Deduplication: the same PMID, else the same DOI, else the same content is the same
         document. Same identity with changed content becomes a new version; the old version
-        stays (answers cite it) but leaves the search index.
+        stays (answers cite it) but is no longer searched.
         """
         digest = content_hash(parsed)
         source = source_path or "(no file)"
@@ -163,38 +163,33 @@ class SQLiteStore:
                 key = str(document_id)
             db.execute("UPDATE documents SET key = ? WHERE id = ?", (key, document_id))
             self._insert_passages(db, document_id, parsed.text, passages)
+            db.executemany(
+                "INSERT OR IGNORE INTO abbreviations (document_id, short_form, long_form) VALUES (?, ?, ?)",
+                [(document_id, short, long) for short, long in abbreviations],
+            )
         status = IngestStatus.UPDATED if existing is not None else IngestStatus.ADDED
         return IngestOutcome(status, source, document_id, key, parsed.title)
 
     def _current_match(
         self, db: sqlite3.Connection, parsed: ParsedDocument, lineage: str, digest: str
     ) -> sqlite3.Row | None:
-        columns = "id, key, lineage, version, content_hash"
+        conditions: list[tuple[str, str]] = []
         if parsed.pmid:
-            return db.execute(f"SELECT {columns} FROM documents WHERE is_current = 1 AND pmid = ?", (parsed.pmid,)).fetchone()
-        if parsed.doi:
-            row = db.execute(
-                f"SELECT {columns} FROM documents WHERE is_current = 1 AND doi = ? COLLATE NOCASE", (parsed.doi,)
+            conditions.append(("pmid = ?", parsed.pmid))
+        else:
+            if parsed.doi:
+                conditions.append(("lower(doi) = ?", parsed.doi.lower()))
+            conditions += [("lineage = ?", lineage), ("content_hash = ?", digest)]
+        for condition, value in conditions:
+            row: sqlite3.Row | None = db.execute(
+                f"SELECT id, key, lineage, version, content_hash FROM documents WHERE is_current = 1 AND {condition}",
+                (value,),
             ).fetchone()
             if row is not None:
                 return row
-        by_lineage = db.execute(f"SELECT {columns} FROM documents WHERE is_current = 1 AND lineage = ?", (lineage,)).fetchone()
-        if by_lineage is not None:
-            return by_lineage
-        return db.execute(
-            f"SELECT {columns} FROM documents WHERE is_current = 1 AND content_hash = ?", (digest,)
-        ).fetchone()
+        return None
 
     def _retire(self, db: sqlite3.Connection, document_id: int) -> None:
-        for row in db.execute(
-            "SELECT rowid, text, title FROM passage_search_content WHERE rowid IN "
-            "(SELECT id FROM passages WHERE document_id = ?)",
-            (document_id,),
-        ).fetchall():
-            db.execute(
-                "INSERT INTO passage_search (passage_search, rowid, text, title) VALUES ('delete', ?, ?, ?)",
-                (row["rowid"], row["text"], row["title"]),
-            )
         db.execute("UPDATE documents SET is_current = 0 WHERE id = ?", (document_id,))
 
     def _insert_document(
@@ -253,12 +248,6 @@ class SQLiteStore:
             "INSERT INTO passages (document_id, ordinal, start, end, section, page, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        db.execute(
-            "INSERT INTO passage_search (rowid, text, title) "
-            "SELECT rowid, text, title FROM passage_search_content WHERE rowid IN "
-            "(SELECT id FROM passages WHERE document_id = ?)",
-            (document_id,),
-        )
 
     # -- reading ------------------------------------------------------------------------
 
@@ -266,9 +255,9 @@ class SQLiteStore:
         """The current version of a document by key (PMID, JSONL id), or DOI; else the version with that stored id."""
         text = str(reference).strip()
         row = self.connection.execute(
-            "SELECT * FROM documents WHERE is_current = 1 AND (key = ? OR pmid = ? OR doi = ? COLLATE NOCASE) "
+            "SELECT * FROM documents WHERE is_current = 1 AND (key = ? OR pmid = ? OR lower(doi) = ?) "
             "ORDER BY id LIMIT 1",
-            (text, text, text),
+            (text, text, text.lower()),
         ).fetchone()
         if row is None and text.isdigit():
             # A stored id names one exact version, current or not.
@@ -277,9 +266,14 @@ class SQLiteStore:
             raise DocumentNotFound(text)
         return _document(row)
 
-    def documents(
-        self, limit: int | None = None, offset: int = 0, design: StudyDesign | None = None
-    ) -> list[Document]:
+    def document_by_id(self, document_id: int) -> Document:
+        """One stored version by its stored id."""
+        row = self.connection.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
+        if row is None:
+            raise DocumentNotFound(str(document_id))
+        return _document(row)
+
+    def documents(self, limit: int | None = None, offset: int = 0, design: StudyDesign | None = None) -> list[Document]:
         where, parameters = "is_current = 1", []
         if design is not None:
             where += " AND study_design = ?"
@@ -328,47 +322,86 @@ class SQLiteStore:
             size_bytes=size,
         )
 
-    def search_passages(self, query: str, k: int = 10) -> list[SearchHit]:
-        """BM25 over current passages (title weighted twice). The query is plain words, never FTS syntax."""
-        terms = _query_terms(query)
-        if not terms:
-            return []
-        match = " OR ".join(f'"{term}"' for term in terms)
-        rows = self.connection.execute(
-            """SELECT passages.id AS passage_id, passages.document_id, passages.text, passages.start, passages.end,
-                      passages.section, documents.key, documents.title,
-                      bm25(passage_search, 1.0, 2.0) AS rank
-               FROM passage_search
-               JOIN passages ON passages.id = passage_search.rowid
-               JOIN documents ON documents.id = passages.document_id
-               WHERE passage_search MATCH ?
-               ORDER BY rank LIMIT ?""",
-            (match, k),
-        ).fetchall()
-        return [
-            SearchHit(
-                doc_id=row["key"],
-                document_id=row["document_id"],
-                passage_id=row["passage_id"],
-                score=-row["rank"],
-                text=row["text"],
-                start=row["start"],
-                end=row["end"],
-                title=row["title"],
-                section=row["section"],
+    # -- answers --------------------------------------------------------------------------------
+
+    def save_answer(self, answer: Answer) -> None:
+        with self.atomic() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO answers (id, question, audience, follow_up_of, created_at, body) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    answer.id,
+                    answer.question,
+                    answer.audience.value,
+                    answer.follow_up_of,
+                    answer.created_at,
+                    json.dumps(answer.to_dict(), ensure_ascii=False),
+                ),
             )
-            for row in rows
-        ]
 
+    def answer_json(self, answer_id: str) -> dict[str, Any]:
+        row = self.connection.execute("SELECT body FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        if row is None:
+            raise AnswerNotFound(answer_id)
+        body: dict[str, Any] = json.loads(row["body"])
+        return body
 
-_QUERY_TERM = re.compile(r"\w+", re.UNICODE)
+    # -- what the search index reads ----------------------------------------------------------
 
+    def passage_rows_after(self, passage_id: int, batch_size: int = 5000) -> Iterator[list[PassageRow]]:
+        """Passages of current documents with ids above ``passage_id``, in id order, in batches."""
+        last = passage_id
+        while True:
+            rows = self.connection.execute(
+                """SELECT passages.id, passages.document_id, passages.text, documents.title
+                   FROM passages JOIN documents ON documents.id = passages.document_id
+                   WHERE passages.id > ? AND documents.is_current = 1 ORDER BY passages.id LIMIT ?""",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            yield [PassageRow(row[0], row[1], row[2], row[3]) for row in rows]
+            last = rows[-1][0]
 
-def _query_terms(query: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for term in _QUERY_TERM.findall(query.lower()):
-        seen.setdefault(term, None)
-    return list(seen)[:64]
+    def superseded_passage_ids(self) -> list[int]:
+        rows = self.connection.execute(
+            "SELECT passages.id FROM passages JOIN documents ON documents.id = passages.document_id "
+            "WHERE documents.is_current = 0"
+        )
+        return [row[0] for row in rows]
+
+    def abbreviation_counts(self) -> list[tuple[str, str, int]]:
+        """``(short form, long form, documents defining it)`` over current documents."""
+        rows = self.connection.execute(
+            """SELECT short_form, long_form, count(*) FROM abbreviations
+               JOIN documents ON documents.id = abbreviations.document_id
+               WHERE documents.is_current = 1 GROUP BY short_form, long_form"""
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def max_passage_id(self) -> int:
+        return int(self.connection.execute("SELECT coalesce(max(id), 0) FROM passages").fetchone()[0])
+
+    def document_ids_where(self, conditions: Sequence[tuple[str, Sequence[Any]]]) -> list[int]:
+        """Ids of current documents matching every ``(sql condition, parameters)`` pair."""
+        where = " AND ".join(["is_current = 1", *(condition for condition, _ in conditions)])
+        parameters = [value for _, values in conditions for value in values]
+        return [row[0] for row in self.connection.execute(f"SELECT id FROM documents WHERE {where}", parameters)]
+
+    def hits(self, scored: Sequence[tuple[int, float]]) -> list[SearchHit]:
+        """Search hits for ``(passage id, score)`` pairs, in the given order."""
+        if not scored:
+            return []
+        placeholders = ",".join("?" * len(scored))
+        rows = self.connection.execute(
+            f"""SELECT passages.id AS passage_id, passages.document_id, passages.text, passages.start, passages.end,
+                       passages.section, documents.key, documents.title
+                FROM passages JOIN documents ON documents.id = passages.document_id
+                WHERE passages.id IN ({placeholders})""",
+            [passage_id for passage_id, _ in scored],
+        ).fetchall()
+        by_id = {row["passage_id"]: row for row in rows}
+        return [_hit(by_id[passage_id], score) for passage_id, score in scored if passage_id in by_id]
 
 
 def _lineage(parsed: ParsedDocument, source_path: str | None, digest: str) -> str:
@@ -416,6 +449,20 @@ def _document(row: sqlite3.Row) -> Document:
         sections=tuple(Section(*s) for s in json.loads(row["sections"])),
         pages=tuple(PageSpan(*p) for p in json.loads(row["pages"])),
         extra=extra,
+    )
+
+
+def _hit(row: sqlite3.Row, score: float) -> SearchHit:
+    return SearchHit(
+        doc_id=row["key"],
+        document_id=row["document_id"],
+        passage_id=row["passage_id"],
+        score=float(score),
+        text=row["text"],
+        start=row["start"],
+        end=row["end"],
+        title=row["title"],
+        section=row["section"],
     )
 
 

@@ -59,11 +59,11 @@ def sniff_format(path: Path, head: bytes) -> SourceFormat:
     lowered = body[:2048].lower()
     if body.startswith(b"%PDF-"):
         return SourceFormat.PDF
-    if b"<pubmedarticleset" in lowered or b"<!doctype pubmedarticleset" in lowered:
-        return SourceFormat.MEDLINE
-    if lowered.startswith((b"<!doctype html", b"<html")) or (
-        lowered.startswith(b"<") and b"<body" in head.lower()
+    if any(
+        marker in lowered for marker in (b"<pubmedarticleset", b"<!doctype pubmedarticleset", b"<medlinecitationset")
     ):
+        return SourceFormat.MEDLINE
+    if lowered.startswith((b"<!doctype html", b"<html")) or (lowered.startswith(b"<") and b"<body" in head.lower()):
         return SourceFormat.HTML
     extension = path.suffix.lower()
     if extension in EXTENSIONS:
@@ -111,9 +111,7 @@ def read_source(path: Path, max_bytes: int) -> tuple[SourceFormat, Iterable[Pars
     except IsADirectoryError as exc:
         raise UnreadableSource(str(path), "it is a directory", "name the files inside it") from exc
     except PermissionError as exc:
-        raise UnreadableSource(
-            str(path), "permission denied", "make the file readable by this user"
-        ) from exc
+        raise UnreadableSource(str(path), "permission denied", "make the file readable by this user") from exc
     source_format = sniff_format(path, head)
     if source_format not in STREAMED_FORMATS and size > max_bytes:
         raise SourceTooLarge(str(path), size, max_bytes)

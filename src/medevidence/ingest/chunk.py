@@ -47,9 +47,7 @@ def chunk_passages(
         passages.append((units[first][0], units[index - 1][1]))
         if index < len(units) and index - first > overlap_sentences:
             index -= overlap_sentences
-    return [
-        PassageSpan(start, end, _label_at(document, start), _page_at(document, start)) for start, end in passages
-    ]
+    return [PassageSpan(start, end, _label_at(document, start), _page_at(document, start)) for start, end in passages]
 
 
 def _cut_long(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int, int]]:

@@ -23,7 +23,9 @@ def read_jsonl(path: Path) -> Iterator[ParsedDocument | BadRecord]:
     try:
         handle = path.open("rb")
     except OSError as exc:
-        raise UnreadableSource(source, f"the file could not be opened ({exc.strerror})", "check the path and permissions") from exc
+        raise UnreadableSource(
+            source, f"the file could not be opened ({exc.strerror})", "check the path and permissions"
+        ) from exc
     with handle:
         for number, raw in enumerate(_lines(handle), start=1):
             if not raw.strip():
@@ -31,7 +33,12 @@ def read_jsonl(path: Path) -> Iterator[ParsedDocument | BadRecord]:
             seen_any = True
             location = f"line {number}"
             if len(raw) > MAX_LINE_BYTES:
-                yield BadRecord(source, location, f"the line is {len(raw) / 1e6:.0f} MB long", "split the document or shorten its text")
+                yield BadRecord(
+                    source,
+                    location,
+                    f"the line is {len(raw) / 1e6:.0f} MB long",
+                    "split the document or shorten its text",
+                )
                 continue
             try:
                 record = json.loads(raw)
@@ -39,7 +46,9 @@ def read_jsonl(path: Path) -> Iterator[ParsedDocument | BadRecord]:
                 yield BadRecord(source, location, "the line is not valid UTF-8", "save the file as UTF-8")
                 continue
             except json.JSONDecodeError as exc:
-                yield BadRecord(source, location, f"invalid JSON ({exc.msg} at column {exc.colno})", "fix or remove that line")
+                yield BadRecord(
+                    source, location, f"invalid JSON ({exc.msg} at column {exc.colno})", "fix or remove that line"
+                )
                 continue
             try:
                 yield parse_record(record, source, location)
@@ -66,7 +75,12 @@ def _lines(handle: Any) -> Iterator[bytes]:
 
 def parse_record(record: Any, source: str, location: str) -> ParsedDocument:
     if not isinstance(record, dict):
-        raise BadRecord(source, location, f"expected a JSON object, found {type(record).__name__}", f"give each line an object with {_FIELDS}")
+        raise BadRecord(
+            source,
+            location,
+            f"expected a JSON object, found {type(record).__name__}",
+            f"give each line an object with {_FIELDS}",
+        )
     body = record.get("abstract") or record.get("text") or ""
     title = record.get("title") or ""
     if not isinstance(body, str) or not isinstance(title, str):
@@ -94,7 +108,20 @@ def parse_record(record: Any, source: str, location: str) -> ParsedDocument:
 
 
 _KNOWN = frozenset(
-    {"id", "pmid", "title", "abstract", "text", "authors", "year", "journal", "doi", "url", "publication_types", "mesh_terms"}
+    {
+        "id",
+        "pmid",
+        "title",
+        "abstract",
+        "text",
+        "authors",
+        "year",
+        "journal",
+        "doi",
+        "url",
+        "publication_types",
+        "mesh_terms",
+    }
 )
 
 
@@ -115,7 +142,7 @@ def _string_list(value: Any, source: str, location: str, name: str) -> list[str]
         return [part.strip() for part in value.split(";") if part.strip()]
     if isinstance(value, list) and all(isinstance(item, str | int) for item in value):
         return [str(item).strip() for item in value if str(item).strip()]
-    raise BadRecord(source, location, f"'{name}' must be a list of strings", f"write it as [\"...\", \"...\"]")
+    raise BadRecord(source, location, f"'{name}' must be a list of strings", 'write it as ["...", "..."]')
 
 
 def _year(value: Any, source: str, location: str) -> int | None:
@@ -124,5 +151,7 @@ def _year(value: Any, source: str, location: str) -> int | None:
     try:
         year = int(str(value).strip()[:4])
     except ValueError as exc:
-        raise BadRecord(source, location, f"'year' is {value!r}, not a year", "write it as a number such as 2015") from exc
+        raise BadRecord(
+            source, location, f"'year' is {value!r}, not a year", "write it as a number such as 2015"
+        ) from exc
     return year

@@ -1,0 +1,211 @@
+"""Candidate statements: the sentences of retrieved passages, scored for what an answer needs.
+
+Each candidate is an exact span of a stored document with its relevance to the question (idf-
+weighted overlap with the expanded query terms, discounted by retrieval rank), the roles its
+wording signals (standard approach, patient selection, prognostic factor, risk, shared decision),
+whether it reports a result, and the direction of any finding it states.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .models import Document, SearchHit
+from .question import QuestionFrame
+from .sentences import sentence_spans
+from .stance import Stance, finding_stance
+from .tokens import STOPWORDS, analyze
+from .vocabulary import Concept
+
+if TYPE_CHECKING:
+    from .library import Library
+
+MAX_DOCUMENTS = 12
+# Words that shape a question without naming its subject: matching them is not relevance.
+_GENERIC_TERMS = frozenset(analyze("role effect use used option approach evidence current question"))
+_MAX_CONCEPT_WEIGHT = 6.0
+_NAMED = 0.3  # a concept counts as named when one of its spellings (weight >= 0.3) appears whole
+
+# -- the roles a sentence can play ------------------------------------------------------------
+
+ROLE_CUES: dict[str, re.Pattern[str]] = {
+    "framework": re.compile(
+        r"\b(recommend\w*|guideline\w*|standard (of care|treatment|approach|therapy)|first[- ]line|mainstay|"
+        r"treatment of choice|typical approach|primary treatment|is indicated|are indicated|goals? of "
+        r"(therapy|treatment|care)|should (be|receive|undergo|include)|consensus|typically|usually|generally)\b",
+        re.IGNORECASE,
+    ),
+    "selection": re.compile(
+        r"\b(selected patients|select(ed)? (subset|group|subgroup)s?|subgroups?|subsets?|candidates?|"
+        r"eligible|who (may|might|could) benefit|may benefit|might benefit|particularly (in|among|for)|"
+        r"especially (in|among|for)|younger|older|elderly|good performance status|performance status|"
+        r"limited (to|disease)|oligometasta\w*|favou?rable|only in|those with|patients with)\b",
+        re.IGNORECASE,
+    ),
+    "factors": re.compile(
+        r"\b(associated with|independent(ly)? (factor|predictor|associated)|predict\w*|prognostic|"
+        r"risk factors?|factors? (associated|that)|multivariate|multivariable|influenced by|depend\w* on)\b",
+        re.IGNORECASE,
+    ),
+    "risks": re.compile(
+        r"\b(risks?|complications?|adverse|toxicit\w*|harms?|morbidity|side effects?|pitfalls?|caution\w*|"
+        r"limitations?|bias(ed)?|confound\w*|should not|contraindicat\w*|danger\w*|bleeding|infection)\b",
+        re.IGNORECASE,
+    ),
+    "decision": re.compile(
+        r"\b(discuss\w*|counsel\w*|shared decision|preferences?|multidisciplinary|tumou?r board|case[- ]by[- ]"
+        r"case|individuali[sz]ed|goals of care|decision[- ]making|desires|wishes)\b",
+        re.IGNORECASE,
+    ),
+}
+_RESULT = re.compile(
+    r"(\d+(\.\d+)?\s?%|\bp\s?[<=>]\s?0?\.\d+|\b(hazard|odds|risk) ratio\b|\bHR\b|\bOR\b|\bRR\b|\b95% CI\b|"
+    r"\bmedian\b|\bsignificant\w*\b|\bcompared with\b|\bversus\b|\bvs\.?\b)",
+    re.IGNORECASE,
+)
+_NOT_A_STATEMENT = re.compile(
+    r"(\?[\"'\u201d)]*$|\bdiscussed (here|elsewhere|below|above)\b|^(table|figure|fig\.)\s*\d|\boptions yes no\b|"
+    r"^image shows\b|\bpercentage of polled\b)",
+    re.IGNORECASE,
+)
+_BOILERPLATE = re.compile(
+    r"(©|copyright|all rights reserved|subscri\w+|log ?in\b|click (here|below)|privacy policy|terms of use|"
+    r"cookie|join the conversation|read our rules|get permission|related articles|email address|"
+    r"\bsee \"|literature review current through|this topic last updated|check the list of|now accepting patients)",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Candidate:
+    """One source sentence that might become a statement."""
+
+    document: Document
+    passage_id: int
+    start: int
+    end: int
+    text: str
+    relevance: float
+    stance: Stance | None
+    roles: dict[str, float]
+    is_result: bool
+    coverage: float = 1.0  # share of the question's concepts the sentence names
+    terms: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def level_rank(self) -> int:
+        return self.document.evidence_level.rank
+
+
+# -- candidates -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConceptTerms:
+    """A question concept as analysed terms: each spelling's terms with its weight, and its idf weight."""
+
+    spellings: tuple[tuple[frozenset[str], float], ...]
+    weight: float
+
+
+def concept_terms(concepts: Sequence[Concept], idf: Callable[[str], float]) -> list[ConceptTerms]:
+    analysed = []
+    for concept in concepts:
+        spellings = []
+        for text, weight in concept.variants.items():
+            terms = frozenset(t for t in analyze(text) if t not in STOPWORDS and t not in _GENERIC_TERMS)
+            if terms:
+                spellings.append((terms, weight))
+        own = frozenset(t for t in analyze(concept.text) if t not in STOPWORDS and t not in _GENERIC_TERMS)
+        if not spellings or not own:
+            continue
+        # A concept weighs what its rarest-but-capped words weigh, so one rare word cannot outweigh
+        # the rest of the question.
+        weight = min(sum(idf(t) for t in own) / len(own), _MAX_CONCEPT_WEIGHT)
+        analysed.append(ConceptTerms(tuple(spellings), max(weight, 0.1)))
+    return analysed
+
+
+def relevance(terms: frozenset[str], concepts: Sequence[ConceptTerms]) -> tuple[float, float]:
+    """Idf-weighted share of the question's concepts the sentence names in any spelling, and the
+    plain share of concepts it names (its coverage)."""
+    total = sum(c.weight for c in concepts)
+    if not total:
+        return 0.0, 0.0
+    matched = 0.0
+    named = 0
+    for concept in concepts:
+        best = 0.0
+        for spelling, weight in concept.spellings:
+            share = len(spelling & terms) / len(spelling)
+            best = max(best, weight * share**1.5)
+        matched += concept.weight * best
+        named += best >= _NAMED
+    return matched / total, named / len(concepts)
+
+
+def collect_candidates(
+    library: Library, hits: Sequence[SearchHit], concepts: Sequence[Concept], frame: QuestionFrame
+) -> list[Candidate]:
+    """Source sentences of the retrieved passages, scored for relevance, roles and stance."""
+    analysed = concept_terms(concepts, library.retriever.index.idf)
+    documents: dict[int, Document] = {}
+    seen: set[tuple[int, int]] = set()
+    candidates: list[Candidate] = []
+    for rank, hit in enumerate(hits):
+        if hit.document_id not in documents:
+            if len(documents) >= MAX_DOCUMENTS:
+                continue
+            documents[hit.document_id] = library.store.document_by_id(hit.document_id)
+        document = documents[hit.document_id]
+        for start, end in sentence_spans(document.text, hit.start, hit.end):
+            if (document.id, start) in seen:
+                continue
+            seen.add((document.id, start))
+            text = document.text[start:end]
+            if not _usable(text):
+                continue
+            terms = frozenset(analyze(text))
+            score, coverage = relevance(terms, analysed)
+            candidates.append(
+                Candidate(
+                    document=document,
+                    passage_id=hit.passage_id,
+                    start=start,
+                    end=end,
+                    text=text,
+                    relevance=score * (1.0 - 0.005 * rank),
+                    coverage=coverage,
+                    stance=finding_stance(text, frame),
+                    roles={role: float(len(cue.findall(text))) for role, cue in ROLE_CUES.items()},
+                    is_result=bool(_RESULT.search(text)),
+                    terms=terms,
+                )
+            )
+    return candidates
+
+
+def _usable(text: str) -> bool:
+    """A statement-worthy sentence: not a question, heading, table row, caption or cross-reference."""
+    words = text.split()
+    if not 6 <= len(words) <= 90 or _BOILERPLATE.search(text) or _NOT_A_STATEMENT.search(text):
+        return False
+    if text.count(" - ") >= 3:
+        return False  # a bulleted list flattened into one line, not a sentence
+    letters = sum(c.isalpha() for c in text)
+    return letters >= 0.5 * len(text) and text.rstrip()[-1:] in ".!?)\u201d\"'%"
+
+
+def primary_role(candidate: Candidate) -> str:
+    """The section a sentence belongs in. A stated finding is evidence first; cue counts decide the rest."""
+    if candidate.stance is not None and candidate.roles["factors"] and not candidate.roles["framework"]:
+        return "factors"
+    if candidate.stance is not None or (candidate.is_result and not any(candidate.roles.values())):
+        return "evidence"
+    best = max(candidate.roles, key=lambda role: (candidate.roles[role], role == "framework"))
+    if candidate.roles[best] == 0:
+        return "evidence" if candidate.is_result else "framework"
+    return best

@@ -1,0 +1,628 @@
+"""The extractive composer: a question in, a structured, graded, span-cited answer out.
+
+No language model and no invented sentence. The composer retrieves passages, splits them into
+sentences (each an exact span of a stored document), scores every sentence for relevance to the
+question, reads what role it plays (a standard approach, a finding, a selection criterion, a
+risk, a decision point) and what direction it states (benefit, no benefit, harm), and places the
+best sentences in sections whose shape fits the question. Statements keep the source's words,
+numbers and populations; the only edits are trims (citation markers, leading connectives) and,
+for patients, the lay-terms map of ``plain.py``. Every statement is checked against the spans it
+cites (``verify.py``) and dropped if it fails.
+
+Ordering puts stronger evidence first: within a section, statements are sorted by the evidence
+level of their source (Oxford CEBM), then by relevance. Disagreement between sources on the same
+outcome is surfaced as a conflict (``conflicts.py``), and the case, if any, gets its own section
+(``cases.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from uuid import uuid4
+
+from .candidates import Candidate, collect_candidates, primary_role
+from .cases import NOT_MATCHED, case_query, display, match_case
+from .conflicts import ConflictDraft, explanation_text, find_conflicts, outcome_of, participants, reported_design
+from .models import (
+    Answer,
+    AnswerSection,
+    Audience,
+    Case,
+    CitedSpan,
+    Conflict,
+    ConflictSide,
+    Document,
+    EvidenceLevel,
+    Reference,
+    ReferencePassage,
+    Statement,
+    StatementKind,
+    StudyDesign,
+    Verdict,
+)
+from .plain import to_plain
+from .question import QuestionFrame, QuestionKind, parse_question, resolve_follow_up
+from .stance import Stance, verdict
+from .tokens import STOPWORDS
+from .verify import check_statement
+
+if TYPE_CHECKING:
+    from .library import Library
+
+RETRIEVED_PASSAGES = 40
+MIN_RELEVANCE = 0.3
+MIN_COVERAGE = 0.5  # a statement must name at least half of the question's concepts
+SECTION_SIZE = 4
+SIDE_SIZE = 3
+MERGE_SIMILARITY = 0.6
+
+# Words the composer itself may put into a source statement when it names who did a study.
+COMPOSER_WORDS = ("investigators", "study", "authors", "et", "al")
+
+DISCLAIMERS = {
+    Audience.CLINICIAN: (
+        "This answer is for healthcare professionals. It is drawn only from the documents in this library, "
+        "quoted with their sources; it is not a guideline and does not replace clinical judgement. Check the "
+        "cited sources before applying it to a patient. Until the review board approves it, it is a draft."
+    ),
+    Audience.PATIENT: (
+        "This is general information from studies and articles, not medical advice for you. Talk with your "
+        "doctor or care team before making any decision about your treatment. It has not yet been checked by "
+        "our review board."
+    ),
+}
+
+SECTION_TITLES: dict[QuestionKind, list[tuple[str, str, str]]] = {
+    # (role, clinician title, patient title)
+    QuestionKind.TREATMENT: [
+        ("framework", "Standard approach", "What is usually done"),
+        ("evidence", "What the evidence shows, strongest design first", "What studies found"),
+        ("selection", "Who may benefit", "Who might be helped"),
+        ("factors", "Factors for and against", "Things that make it more or less likely to help"),
+        ("risks", "Risks and pitfalls", "Risks and things to watch for"),
+        ("decision", "Multidisciplinary and shared decision", "Deciding together with your care team"),
+    ],
+    QuestionKind.DIAGNOSIS: [
+        ("framework", "How the diagnosis is made", "How doctors find out"),
+        ("evidence", "Accuracy of tests, strongest design first", "How good the tests are"),
+        ("selection", "Who should be tested", "Who should get tested"),
+        ("factors", "Factors that change the result", "Things that can change the result"),
+        ("risks", "Pitfalls", "Things to watch for"),
+        ("decision", "Discussing the results", "Talking about the results"),
+    ],
+    QuestionKind.PROGNOSIS: [
+        ("evidence", "Outlook, strongest design first", "What studies found about the outlook"),
+        ("factors", "Factors that change the outlook", "Things that can change the outlook"),
+        ("selection", "Groups with a different outlook", "People whose outlook may differ"),
+        ("framework", "Standard approach", "What is usually done"),
+        ("risks", "Risks", "Risks"),
+        ("decision", "Discussing the outlook", "Talking about the outlook"),
+    ],
+    QuestionKind.DRUG: [
+        ("framework", "Use and dosing", "How it is used"),
+        ("evidence", "Efficacy, strongest design first", "How well it works"),
+        ("risks", "Side effects, interactions and cautions", "Side effects and cautions"),
+        ("selection", "Who should or should not take it", "Who it is for"),
+        ("factors", "Factors that change the effect", "Things that change how well it works"),
+        ("decision", "Decisions with the patient", "Deciding with your care team"),
+    ],
+    QuestionKind.GENERAL: [
+        ("evidence", "Key findings, strongest design first", "What studies found"),
+        ("framework", "Current approach", "What is usually done"),
+        ("selection", "Who it applies to", "Who this applies to"),
+        ("factors", "Related factors", "Things that make a difference"),
+        ("risks", "Cautions", "Things to watch for"),
+        ("decision", "Decisions", "Deciding with your care team"),
+    ],
+}
+
+
+@dataclass
+class Composition:
+    """Statements before references are numbered: each cites candidates, not numbers yet."""
+
+    bottom_line: list[list[Candidate]] = field(default_factory=list)
+    sections: list[tuple[str, str, str, list[list[Candidate]]]] = field(default_factory=list)
+
+
+def answer_id() -> str:
+    return uuid4().hex[:16]
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# -- statements --------------------------------------------------------------------------------
+
+
+_LEADING_CONNECTIVE = re.compile(
+    r"^(however|in contrast|in addition|additionally|also|moreover|furthermore|in fact|thus|therefore|hence|"
+    r"indeed|notably|importantly|similarly|conversely|nevertheless|overall|finally|in summary|in conclusion|"
+    r"conclusions?|results?|background|methods?|objectives?|purpose|findings)\s*[:,]\s*",
+    re.IGNORECASE,
+)
+_CITATION_MARKER = re.compile(r"\s?\[(\d+(\s?[-\u2010-\u2015,]\s?\d+)*)\]|(?<=[a-z.,)])\d{1,2}(,\d{1,2})*(?=\s|$)")
+_SEE_ALSO = re.compile(r"\s?\((see|refer to) [^)]*\)", re.IGNORECASE)
+
+
+def trim(text: str) -> str:
+    """Light compression that adds no words: citation markers, cross-references, leading connectives."""
+    text = _CITATION_MARKER.sub("", text)
+    text = _SEE_ALSO.sub("", text)
+    text = _LEADING_CONNECTIVE.sub("", " ".join(text.split()))
+    return text[:1].upper() + text[1:] if text else text
+
+
+def group_redundant(candidates: Sequence[Candidate]) -> list[list[Candidate]]:
+    """Merge sentences from different documents that say the same thing into one statement."""
+    groups: list[list[Candidate]] = []
+    for candidate in candidates:
+        content = _content(candidate)
+        for group in groups:
+            lead = group[0]
+            if lead.document.id != candidate.document.id and _similarity(content, _content(lead)) >= MERGE_SIMILARITY:
+                group.append(candidate)
+                break
+        else:
+            groups.append([candidate])
+    return groups
+
+
+def _content(candidate: Candidate) -> frozenset[str]:
+    return frozenset(t for t in candidate.terms if t not in STOPWORDS)
+
+
+def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def ordered(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Stronger evidence first, then more relevant; the document id breaks ties for stable output."""
+    return sorted(candidates, key=lambda c: (c.level_rank, -round(c.relevance, 3), c.document.id, c.start))
+
+
+@dataclass
+class ReferenceBook:
+    """Numbers references in order of first citation and records the spans each statement cites."""
+
+    references: dict[int, Reference] = field(default_factory=dict)
+
+    def cite(self, candidate: Candidate) -> CitedSpan:
+        document = candidate.document
+        reference = self.references.get(document.id)
+        if reference is None:
+            reference = _reference(len(self.references) + 1, document)
+            self.references[document.id] = reference
+        if all((p.start, p.end) != (candidate.start, candidate.end) for p in reference.passages):
+            reference.passages.append(
+                ReferencePassage(candidate.passage_id, candidate.text, candidate.start, candidate.end)
+            )
+            reference.passages.sort(key=lambda p: p.start)
+        return CitedSpan(reference.n, candidate.passage_id, candidate.start, candidate.end)
+
+    def number(self, document_id: int) -> int:
+        return self.references[document_id].n
+
+
+def _reference(n: int, document: Document) -> Reference:
+    return Reference(
+        n=n,
+        document_id=document.id,
+        doc_id=document.key,
+        title=document.title,
+        authors=list(document.authors),
+        year=document.year,
+        journal=document.journal,
+        pmid=document.pmid,
+        doi=document.doi,
+        url=document.url,
+        study_design=document.study_design,
+        evidence_level=document.evidence_level,
+        design_reason=document.design_reason,
+    )
+
+
+def statement_from(group: Sequence[Candidate], book: ReferenceBook, audience: Audience) -> Statement:
+    """One statement from redundant sentences: the text of the best one, every source cited."""
+    lead = _lead_for(group, audience)
+    spans = [book.cite(candidate) for candidate in group]
+    citations = sorted({span.n for span in spans})
+    text = trim(lead.text)
+    if audience is Audience.PATIENT:
+        text = to_plain(text)
+    stance = lead.stance.value if lead.stance else None
+    return Statement(
+        text=text, citations=citations, kind=StatementKind.SOURCE, quote=lead.text, spans=spans, stance=stance
+    )
+
+
+def _lead_for(group: Sequence[Candidate], audience: Audience) -> Candidate:
+    """The sentence whose words a statement uses: patient-oriented sources first for patients."""
+    if audience is Audience.PATIENT:
+        for candidate in group:
+            if candidate.document.study_design is StudyDesign.PATIENT_INFORMATION:
+                return candidate
+    return group[0]
+
+
+# -- framing ----------------------------------------------------------------------------------
+
+DESIGN_PLURALS = {
+    StudyDesign.SYSTEMATIC_REVIEW: ("systematic review or meta-analysis", "systematic reviews or meta-analyses"),
+    StudyDesign.RCT: ("randomized controlled trial", "randomized controlled trials"),
+    StudyDesign.GUIDELINE: ("practice guideline", "practice guidelines"),
+    StudyDesign.CONSENSUS: ("expert consensus statement", "expert consensus statements"),
+    StudyDesign.COHORT: ("cohort, retrospective or registry study", "cohort, retrospective or registry studies"),
+    StudyDesign.CASE_CONTROL: ("case-control study", "case-control studies"),
+    StudyDesign.CASE_SERIES: ("case series or case report", "case series or case reports"),
+    StudyDesign.NARRATIVE_REVIEW: ("narrative review or reference topic", "narrative reviews or reference topics"),
+    StudyDesign.PATIENT_INFORMATION: ("patient information article", "patient information articles"),
+    StudyDesign.NEWS_REPORT: ("news report of a study", "news reports of studies"),
+    StudyDesign.ANIMAL_LAB: ("animal or laboratory study", "animal or laboratory studies"),
+    StudyDesign.UNKNOWN: ("unclassified source", "unclassified sources"),
+}
+
+PATIENT_DESIGN_NAMES = {
+    StudyDesign.SYSTEMATIC_REVIEW: "reviews that combine many studies",
+    StudyDesign.RCT: "studies that assigned treatments by chance",
+    StudyDesign.COHORT: "studies that looked back at patient records",
+    StudyDesign.CONSENSUS: "expert group statements",
+    StudyDesign.GUIDELINE: "practice guidelines",
+    StudyDesign.NARRATIVE_REVIEW: "review articles",
+    StudyDesign.PATIENT_INFORMATION: "patient information articles",
+    StudyDesign.NEWS_REPORT: "news reports of studies",
+}
+
+
+def design_phrase(design: StudyDesign, count: int, audience: Audience) -> str:
+    if audience is Audience.PATIENT and design in PATIENT_DESIGN_NAMES:
+        name = PATIENT_DESIGN_NAMES[design]
+        return f"{count} of the {name}" if count > 1 else f"one of the {name}"
+    singular, plural = DESIGN_PLURALS[design]
+    return f"{count} {plural}" if count > 1 else f"1 {singular}"
+
+
+def evidence_basis(references: Sequence[Reference], audience: Audience, answer_verdict: Verdict | None) -> Statement:
+    """A framing statement: what designs (and so what level of evidence) the answer rests on."""
+    by_design: dict[StudyDesign, list[Reference]] = {}
+    for reference in sorted(references, key=lambda r: (r.evidence_level.rank, r.n)):
+        by_design.setdefault(reference.study_design, []).append(reference)
+    parts = []
+    for design, group in by_design.items():
+        cites = ", ".join(str(r.n) for r in group)
+        level = group[0].evidence_level
+        level_text = (
+            f", level {level.value}" if level is not EvidenceLevel.NOT_GRADED and audience is Audience.CLINICIAN else ""
+        )
+        parts.append(f"{design_phrase(design, len(group), audience)}{level_text} [{cites}]")
+    if audience is Audience.PATIENT:
+        text = "This answer is based on " + _join(parts) + " in this library."
+    else:
+        text = "Evidence base in this library, strongest first: " + _join(parts) + "."
+    if answer_verdict is not None:
+        text += (
+            f" Weighing each source by its level of evidence, the answer is: {answer_verdict.value}."
+            if audience is Audience.CLINICIAN
+            else f" Giving more weight to the stronger studies, the short answer is: {answer_verdict.value}."
+        )
+    return Statement(text=text, citations=sorted(r.n for r in references), kind=StatementKind.FRAMING)
+
+
+def _join(parts: Sequence[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return "; ".join(parts[:-1]) + "; and " + parts[-1]
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+
+def supported(statement: Statement, references: Sequence[Reference], audience: Audience) -> bool:
+    from .plain import plain_words
+
+    allowed = list(COMPOSER_WORDS) + (list(plain_words()) if audience is Audience.PATIENT else [])
+    return check_statement(statement, references, allowed).supported
+
+
+def level_counts(references: Sequence[Reference]) -> dict[str, object]:
+    designs = Counter(r.study_design.value for r in references)
+    levels = Counter(r.evidence_level.value for r in references)
+    strongest = min((r.evidence_level for r in references), key=lambda lv: lv.rank, default=None)
+    return {
+        "references": len(references),
+        "by_design": dict(sorted(designs.items(), key=lambda kv: -kv[1])),
+        "by_level": dict(sorted(levels.items())),
+        "strongest_level": strongest.value if strongest else None,
+        "hierarchy": "Oxford CEBM 2011 (treatment benefits): 1 systematic review of randomized trials, "
+        "2 randomized trial, 3 non-randomized cohort, 4 case series or case-control, 5 expert opinion or "
+        "mechanism",
+    }
+
+
+def new_answer(question: str, frame: QuestionFrame, audience: Audience, case: Case | None) -> Answer:
+    return Answer(
+        id=answer_id(),
+        question=question,
+        audience=audience,
+        bottom_line=[],
+        sections=[],
+        conflicts=[],
+        references=[],
+        verdict=None,
+        evidence_summary={},
+        disclaimer=DISCLAIMERS[audience],
+        resolved_question=frame.text,
+        case=case,
+        created_at=now(),
+    )
+
+
+def verdict_for(frame: QuestionFrame, candidates: Sequence[Candidate]) -> Verdict | None:
+    """Yes/no questions only: the most relevant finding of each source, weighted by evidence level."""
+    if not frame.is_yes_no:
+        return None
+    best: dict[int, Candidate] = {}
+    for candidate in candidates:
+        if candidate.stance is None or candidate.relevance < MIN_RELEVANCE:
+            continue
+        current = best.get(candidate.document.id)
+        if current is None or candidate.relevance > current.relevance:
+            best[candidate.document.id] = candidate
+    return verdict([(c.stance, c.document.evidence_level, c.relevance) for c in best.values() if c.stance])
+
+
+# -- the answer -------------------------------------------------------------------------------
+
+
+def compose_answer(
+    library: Library,
+    question: str,
+    audience: Audience = Audience.CLINICIAN,
+    case: Case | None = None,
+    previous: Answer | None = None,
+) -> Answer:
+    """A structured answer from ``library`` alone. ``previous`` makes ``question`` a follow-up of it."""
+    if previous is not None:
+        frame = resolve_follow_up(parse_question(previous.resolved_question or previous.question), question)
+        case = case if case is not None else previous.case
+    else:
+        frame = parse_question(question)
+    answer = new_answer(question, frame, audience, case)
+    if previous is not None:
+        answer.follow_up_of = previous.id
+        answer.thread = [*previous.thread, previous.id]
+    query = frame.text if not case else f"{frame.text} {case_query(case.values)}"
+    hits = library.search(query, k=RETRIEVED_PASSAGES)
+    candidates = collect_candidates(library, hits, library.retriever.concepts(frame.text), frame)
+    relevant = [c for c in candidates if c.relevance >= MIN_RELEVANCE and c.coverage >= MIN_COVERAGE]
+    if not relevant:
+        answer.gaps.append(
+            f"No passage in this library answers \u201c{frame.text}\u201d. Add sources on this question "
+            "(guidelines, trials, reviews) and ask again."
+        )
+        answer.evidence_summary = level_counts([])
+        return answer
+
+    book = ReferenceBook()
+    used: set[tuple[int, int]] = set()
+    drafts = find_conflicts(relevant, MIN_RELEVANCE)
+    answer.verdict = verdict_for(frame, relevant)
+
+    def take(candidate: Candidate) -> Statement:
+        used.add((candidate.document.id, candidate.start))
+        return statement_from([candidate], book, audience)
+
+    findings = [c for c in relevant if c.stance is not None]
+    lead = _strongest([c for c in findings if outcome_of(c.text)]) or _strongest(findings) or _strongest(relevant)
+    assert lead is not None
+    answer.bottom_line.append(take(lead))
+    if drafts:
+        opposite = drafts[0].benefit if lead.stance is not Stance.BENEFIT else drafts[0].against
+        counter = _strongest([c for c in opposite if (c.document.id, c.start) not in used])
+        if counter is not None:
+            answer.bottom_line.append(take(counter))
+    advice = _strongest(
+        [c for c in relevant if primary_role(c) in ("framework", "selection") and (c.document.id, c.start) not in used]
+    )
+    if advice is not None and len(answer.bottom_line) < 3:
+        answer.bottom_line.append(take(advice))
+
+    answer.sections.extend(_sections(frame, relevant, used, book, audience))
+    if case:
+        extra = _case_candidates(library, frame, case)
+        answer.sections.extend(_case_section(case, relevant + extra, used, book, audience, answer.gaps))
+    answer.conflicts.extend(_conflict(draft, book, audience) for draft in drafts[:2])
+    if audience is Audience.PATIENT:
+        answer.sections.append(_questions_to_ask(answer, frame))
+    references = sorted(book.references.values(), key=lambda r: r.n)
+    answer.bottom_line.append(evidence_basis(references, audience, answer.verdict))
+    answer.references = references
+    _drop_unsupported(answer, audience)
+    answer.gaps.extend(_evidence_gaps(frame, references, audience))
+    answer.evidence_summary = level_counts(references)
+    return answer
+
+
+def _strongest(candidates: Sequence[Candidate]) -> Candidate | None:
+    """Among the clearly relevant (within 60% of the best), the highest level of evidence."""
+    if not candidates:
+        return None
+    best = max(c.relevance for c in candidates)
+    close = [c for c in candidates if c.relevance >= 0.6 * best]
+    return min(close, key=lambda c: (c.level_rank, -c.relevance, c.document.id, c.start))
+
+
+def _sections(
+    frame: QuestionFrame,
+    relevant: Sequence[Candidate],
+    used: set[tuple[int, int]],
+    book: ReferenceBook,
+    audience: Audience,
+) -> list[AnswerSection]:
+    by_role: dict[str, list[Candidate]] = {}
+    for candidate in ordered(relevant):
+        if (candidate.document.id, candidate.start) not in used:
+            by_role.setdefault(primary_role(candidate), []).append(candidate)
+    sections = []
+    for role, clinician_title, patient_title in SECTION_TITLES[frame.kind]:
+        groups = group_redundant(by_role.get(role, []))[:SECTION_SIZE]
+        if not groups:
+            continue
+        for group in groups:
+            used.update((c.document.id, c.start) for c in group)
+        title = patient_title if audience is Audience.PATIENT else clinician_title
+        sections.append(AnswerSection(title, [statement_from(g, book, audience) for g in groups], key=role))
+    return sections
+
+
+def _case_candidates(library: Library, frame: QuestionFrame, case: Case) -> list[Candidate]:
+    """Sources found by asking about each case attribute in the question's context."""
+    found: list[Candidate] = []
+    for name, value in case.values.items():
+        if name in NOT_MATCHED:
+            continue
+        query = f"{frame.text} {display(name, value)}"
+        hits = library.search(query, k=10)
+        found.extend(collect_candidates(library, hits, library.retriever.concepts(frame.text), frame))
+    return found
+
+
+def _case_section(
+    case: Case,
+    candidates: Sequence[Candidate],
+    used: set[tuple[int, int]],
+    book: ReferenceBook,
+    audience: Audience,
+    gaps: list[str],
+) -> list[AnswerSection]:
+    matches, missing = match_case(case.values, candidates, MIN_RELEVANCE / 2)
+    gaps.extend(missing)
+    if not matches:
+        return []
+    statements = []
+    for match in matches:
+        used.add((match.candidate.document.id, match.candidate.start))
+        statement = statement_from([match.candidate], book, audience)
+        statement.label = f"{match.label} ({match.direction})"
+        statements.append(statement)
+    title = "About you" if audience is Audience.PATIENT else "This patient"
+    return [AnswerSection(title, statements, key="this_patient")]
+
+
+def _conflict(draft: ConflictDraft, book: ReferenceBook, audience: Audience) -> Conflict:
+    sides = []
+    against_members, benefit_members = draft.against[:SIDE_SIZE], draft.benefit[:SIDE_SIZE]
+    for stance, members, design in (
+        (Stance.NO_BENEFIT, against_members, draft.against_design),
+        (Stance.BENEFIT, benefit_members, draft.benefit_design),
+    ):
+        statements = [statement_from([c], book, audience) for c in members]
+        sides.append(
+            ConflictSide(
+                stance=stance.value,
+                design=design.value,
+                citations=sorted({n for s in statements for n in s.citations}),
+                statements=statements,
+                participants=participants(" ".join(c.text for c in members)),
+            )
+        )
+    cited = sorted({n for side in sides for n in side.citations})
+    summary = Statement(text=_conflict_summary(draft, book, audience), citations=cited, kind=StatementKind.FRAMING)
+    explanation = Statement(
+        text=explanation_text(draft.benefit_design, draft.against_design, audience),
+        citations=cited,
+        kind=StatementKind.FRAMING,
+    )
+    limitations = [statement_from([c], book, audience) for c in draft.limitations]
+    return Conflict(draft.topic, summary, sides, explanation, limitations)
+
+
+def _conflict_summary(draft: ConflictDraft, book: ReferenceBook, audience: Audience) -> str:
+    """Each side as the designs it reports, each with its citations: "a randomized trial [1] and ..."."""
+
+    def describe(members: Sequence[Candidate]) -> str:
+        by_design: dict[StudyDesign, set[int]] = {}
+        for candidate in members:
+            by_design.setdefault(reported_design(candidate), set()).add(book.number(candidate.document.id))
+        parts = []
+        for design, numbers in by_design.items():
+            phrase = design_phrase(design, 1, audience).removeprefix("1 ").removeprefix("one of the ")
+            article = "" if audience is Audience.PATIENT else ("an " if phrase[0] in "aeiou" else "a ")
+            parts.append(f"{article}{phrase} [{', '.join(str(n) for n in sorted(numbers))}]")
+        return _join(parts).replace("; and ", " and ").replace("; ", ", ")
+
+    against = describe(draft.against[:SIDE_SIZE])
+    benefit = describe(draft.benefit[:SIDE_SIZE])
+    if audience is Audience.PATIENT:
+        topic = to_plain(draft.topic)
+        return f"The sources disagree about {topic}: {against} found no benefit, while {benefit} reported a benefit."
+    return f"Sources disagree on {draft.topic}: {against} report no benefit, while {benefit} report benefit."
+
+
+def _questions_to_ask(answer: Answer, frame: QuestionFrame) -> AnswerSection:
+    """Framing questions for the care team, each citing the statements that raise it."""
+
+    def cites(key: str) -> list[int]:
+        return sorted({n for s in answer.sections if s.key == key for st in s.statements for n in st.citations})
+
+    questions: list[tuple[str, list[int]]] = [
+        ("Is this treatment likely to help someone in my situation?", cites("selection") or cites("evidence")),
+        (
+            "What are the risks and side effects for me, and what happens if I choose not to have it?",
+            cites("risks") or cites("evidence"),
+        ),
+        (
+            "What do the strongest studies show, and do they apply to me?",
+            sorted({n for c in answer.conflicts for n in c.summary.citations}) or cites("evidence"),
+        ),
+        (
+            "Who else should be part of this decision, and how much time do I have to decide?",
+            cites("decision") or cites("framework"),
+        ),
+    ]
+    statements = [Statement(q, c, kind=StatementKind.FRAMING) for q, c in questions if c]
+    return AnswerSection("Questions to ask your care team", statements, key="questions")
+
+
+def _drop_unsupported(answer: Answer, audience: Audience) -> None:
+    """Remove any statement its spans do not support: the composer may not say what they do not."""
+    references = answer.references
+    answer.bottom_line = [s for s in answer.bottom_line if supported(s, references, audience)]
+    for section in answer.sections:
+        section.statements = [s for s in section.statements if supported(s, references, audience)]
+    answer.sections = [s for s in answer.sections if s.statements]
+    for conflict in answer.conflicts:
+        conflict.limitations = [s for s in conflict.limitations if supported(s, references, audience)]
+        for side in conflict.sides:
+            side.statements = [s for s in side.statements if supported(s, references, audience)]
+    answer.conflicts = [
+        c
+        for c in answer.conflicts
+        if all(side.statements for side in c.sides)
+        and supported(c.summary, references, audience)
+        and supported(c.explanation, references, audience)
+    ]
+
+
+def _evidence_gaps(frame: QuestionFrame, references: Sequence[Reference], audience: Audience) -> list[str]:
+    strongest = min((r.evidence_level.rank for r in references), default=6)
+    if frame.kind in (QuestionKind.TREATMENT, QuestionKind.DRUG) or frame.is_yes_no:
+        # Level 1-2 includes a news report of a randomized trial: it is graded as the trial it reports.
+        if strongest > 2:
+            subject = frame.intervention or "this question"
+            if audience is Audience.PATIENT:
+                return [
+                    f"This library has no study that assigned {subject} by chance, "
+                    "so the answer rests on weaker evidence."
+                ]
+            return [
+                f"No randomized trial or systematic review on {subject} in this library: the answer rests on "
+                "lower levels of evidence."
+            ]
+    return []

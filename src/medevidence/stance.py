@@ -1,0 +1,723 @@
+"""Which way a finding points, and what the findings together say to a yes/no question.
+
+``finding_stance`` reads one sentence with a lexicon and negation-scope rules:
+
+* **Evaluative words** carry their own direction: "improved", "superior", "beneficial",
+  "effective" are benefit; "worse", "harmful", "detrimental" are harm; "similar",
+  "comparable", "no significant difference", "failed to" are no benefit.
+* **A direction and an outcome** combine: a rise in something bad ("increased risk",
+  "higher mortality") is harm, a fall in it ("reduced mortality", "fewer complications")
+  benefit; for good outcomes ("survival", "response", "quality of life") the other way round.
+  A noun alone ("adverse events", "toxicity") states nothing: "adverse events were similar"
+  is a null finding.
+* **Negation** a few words before a cue, in the same clause, turns benefit or harm into no
+  benefit: "did not significantly improve overall survival", "no worse", "was not associated
+  with increased risk".
+* **Neutral findings** ("was significantly associated with", "predicted", "differed", or the
+  question's own predicate, "can be omitted") have a direction only relative to a question:
+  with a frame they count as the effect the question asks about (benefit, or harm when it
+  asks about harm). A negated one ("not associated", "did not differ") is no benefit, frame
+  or not. They are read only when a clause has no evaluative or directional cue.
+* Aims, methods, background and calls for more research ("we assessed whether", "patients
+  were randomly assigned", "remains unclear", "further trials are needed") state no finding;
+  nor do bare numbers ("19.2% vs 20.5%").
+* In a sentence with a contrast the clause after "but"/"however" is the main one, a leading
+  "although"/"despite" clause or a trailing "whereas" clause speaks only when no main clause
+  does, and with a frame the main clause that names the question's terms wins.
+
+So the stance is read *relative to the question* when a frame is given: "benefit" then means
+"the effect the question asks about was found", which for "is X associated with Y?" need not
+be a clinical benefit. ``supports`` says whether a stance answers yes, from the question's
+:class:`Hypothesis`.
+
+``verdict`` weighs findings by evidence level and relevance (``LEVEL_WEIGHTS`` and the
+thresholds beside it) and answers yes, no, mixed or insufficient; ``verdict_explanation``
+says in one phrase what the verdict rests on; ``finding_weight`` says how much a sentence
+speaks for its study, from its section.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .models import EvidenceLevel, StudyDesign, Verdict
+from .question import QuestionFrame, QuestionKind
+from .tokens import analyze
+
+__all__ = [
+    "DECISIVE_SHARE",
+    "LEVEL_WEIGHTS",
+    "MIN_TOP_TIER_WEIGHT",
+    "MIN_TOTAL_WEIGHT",
+    "SECTION_WEIGHTS",
+    "Finding",
+    "FindingInput",
+    "Hypothesis",
+    "Stance",
+    "finding_stance",
+    "finding_weight",
+    "hypothesis_of",
+    "supports",
+    "verdict",
+    "verdict_explanation",
+]
+
+
+class Stance(StrEnum):
+    BENEFIT = "benefit"
+    NO_BENEFIT = "no benefit"
+    HARM = "harm"
+
+
+class Hypothesis(StrEnum):
+    """What a "yes" to the question would claim, which decides which stances count for it.
+
+    ``BENEFIT``: the intervention helps ("does X improve Y"). ``HARM``: it hurts ("does X
+    increase the risk of Y", "is X harmful"). ``NO_HARM``: it is safe or no worse ("is X safe",
+    "is X as effective as W", "can X be omitted"), so a null finding is a yes. ``ASSOCIATION``:
+    there is an effect either way ("is X associated with Y", "does X predict Y").
+    """
+
+    BENEFIT = "benefit"
+    HARM = "harm"
+    NO_HARM = "no harm"
+    ASSOCIATION = "association"
+
+
+# For each hypothesis, the stances that answer "yes"; the others answer "no".
+_YES_STANCES: dict[Hypothesis, frozenset[Stance]] = {
+    Hypothesis.BENEFIT: frozenset({Stance.BENEFIT}),
+    Hypothesis.HARM: frozenset({Stance.HARM}),
+    Hypothesis.NO_HARM: frozenset({Stance.BENEFIT, Stance.NO_BENEFIT}),
+    Hypothesis.ASSOCIATION: frozenset({Stance.BENEFIT, Stance.HARM}),
+}
+
+
+def _any(*alternatives: str) -> str:
+    return "|".join(alternatives)
+
+
+# -- lexicon: outcomes and directions -------------------------------------------------------
+
+# Outcomes matched as one to three whole words; a rise in a bad one is harm, in a good one benefit.
+_BAD_OUTCOME = re.compile(
+    "^(?:"
+    + _any(
+        r"mortality|deaths?|dying|died|fatalit(?:y|ies)|risks?|hazards?|odds|recurrences?|relapses?|progression",
+        r"complications?|morbidity|toxicit(?:y|ies)|adverse|side[- ]effects?|pain|bleeding|h(?:a)?emorrhages?",
+        r"infections?|sepsis|failures?|readmissions?|re-?hospitali[sz]ations?|hospitali[sz]ations?|admissions?",
+        r"(?:length of )?stay|rejection|incidence|prevalence|symptoms?|disability|errors?|injur(?:y|ies)|fractures?",
+        r"nausea|vomiting|thrombos[ie]s|embolism|strokes?|events?|metastas[ie]s|leaks?|leakage|re-?operations?",
+        r"re-?interventions?|blood loss|transfusions?|costs?|burden|severity|exacerbations?|attacks?|seizures?",
+        r"deterioration|dysfunction|damage|resistance|delirium|anxiety|depression|distress|fatigue|infarction",
+        r"occlusion|restenosis|stenosis|dependence|disease activity|rates? of (?:death|complications?|infection)",
+    )
+    + ")$"
+)
+_GOOD_OUTCOME = re.compile(
+    "^(?:"
+    + _any(
+        r"survival|quality of life|qol|responses?|remission|cure|healing|function(?:ing)?|local control|control",
+        r"efficacy|effectiveness|sensitivity|specificity|accuracy|adherence|compliance|satisfaction|success",
+        r"patency|recovery|clearance|uptake|detection(?: rate)?|yield|benefits?|improvement|well-?being",
+        r"independence|fertility|live births?|eradication|bone (?:mineral )?density|ejection fraction|cure rates?",
+    )
+    + ")$"
+)
+_UP_WORD = re.compile(
+    "^(?:"
+    + _any(
+        r"increas\w*|higher|greater|more|elevat\w+|rais(?:e|ed|es|ing)|rises?|rose|enhanc\w+|longer|prolong\w*",
+        r"exceed\w*|doubl\w+|tripl\w+|boost\w*|augment\w*|excess(?:ive)?|accelerat\w+|gains?",
+        r"caus(?:e|ed|es|ing)|induc(?:e|ed|es|ing)|led|leads?|provok\w+|trigger\w*",
+    )
+    + ")$"
+)
+_DOWN_WORD = re.compile(
+    "^(?:"
+    + _any(
+        r"reduc\w+|decreas\w*|lower(?:ed|ing)?|less|fewer|declin\w*|diminish\w*|attenuat\w+|drop(?:ped|s)?|fell",
+        r"falls?|shorter|shorten\w*|prevent\w*|avoid\w*|eliminat\w+|abolish\w*|mitigat\w+|minimi[sz]\w+",
+        r"suppress\w*|inhibit\w*|halv\w+|cut",
+    )
+    + ")$"
+)
+_OUTCOME_REACH = 5  # words between a direction and its outcome: "higher rates of postoperative complications"
+
+# -- lexicon: phrases with a direction of their own --------------------------------------------
+
+_NULL_PHRASES = _any(
+    r"no (?:statistically |clinically )?(?:(?:significant|meaningful|appreciable|relevant|major|apparent|measurable"
+    r"|detectable|substantial|clear|further|additional) )*(?:differences?|effects?|associations?|correlations?"
+    r"|relationships?|changes?|improvements?|benefits?|advantages?|impact|influence|role|value|evidence|increase"
+    r"|decrease|reduction|gain|link|superiority)",
+    r"(?:not|nor) (?:statistically |clinically )?significant(?:ly)?(?: different)?|non-?significant(?:ly)?",
+    r"insignificant|no (?:statistical |clinical )?significance|did not reach|did not differ|no different|no better",
+    r"similar|comparable|equivalent|equivalence|identical|unchanged|unaffected|non-?inferior(?:ity)?",
+    r"ineffective|ineffectual|insufficient|inconclusive|futile|futility|disappointing|inadequate(?:ly)?|suboptimal",
+    r"lacking|underus\w+|underutili[sz]\w+|unsatisfactory|failed to|fails? to|no longer|independent(?:ly)? of",
+    r"(?:is|are|was|were|be|seems?|appears?) (?:\w+ )?unnecessary",
+    r"unlikely to (?:\w+ )?(?:benefit|improve|help|be (?:useful|effective|beneficial))",
+    r"not (?:be )?(?:justified|recommended|indicated|warranted|necessary|needed|required|useful|helpful|due to)",
+    r"(?:of )?(?:low|limited|little|minimal|questionable|no) (?:clinical )?(?:value|role|utility|benefit|usefulness"
+    r"|yield|relevance|importance|significance)",
+    r"poor(?:ly)? (?:predictor|correlat\w+|accuracy|sensitivity|specificity|agreement|reliability)",
+    r"adds? little|added little|of little|little (?:or no )?(?:value|benefit|effect|impact|added)",
+    r"should be (?:omitted|abandoned|discontinued|reconsidered|withheld)|can (?:safely )?be (?:omitted|avoided)",
+    r"lack(?:ed|s)? (?:of )?(?:effect|efficacy|benefit|association|correlation|significance|difference)",
+)
+_BENEFIT_PHRASES = _any(
+    r"improv(?:e|es|ed|ing|ements?)|superior(?:ity)?|outperform\w*|better|beneficial|benefit(?:s|ed|ted)?",
+    r"effective(?:ly|ness)?|efficacious|successful(?:ly)?|favou?rabl[ey]|protective|protects?|protected",
+    r"safe(?:ly|ty)?|well[- ]tolerated|feasible|useful|valuable|promising|advantage(?:s|ous)?|accurate(?:ly)?",
+    r"reliabl[ey]|helpful|recommended|is indicated|are indicated|justified|warranted|excellent",
+    r"should be (?:considered|offered|used|performed|recommended|given|included)",
+    r"relie(?:f|ve[sd]?)|alleviat\w+|resolv\w+|cured?|valid|sensitive|specific marker",
+    r"good|adequate|suitable|appropriate|viable|acceptable|prolong(?:s|ed)? survival|survival (?:advantage|gain)",
+)
+_HARM_PHRASES = _any(
+    r"worse(?:ned|ning)?|poor(?:er|ly)?|inferior(?:ity)?|harm(?:s|ed|ful)?|detrimental|deleterious|dangerous",
+    r"hazardous|unfavou?rabl[ey]|negative(?:ly)? (?:impact|effect|influence|affect\w*|associat\w+)",
+    r"contraindicat\w+|should be avoided|unsafe|toxic|adverse (?:impact|effect on|outcome)",
+    r"risk factors?|shorter survival|predisposes?|jeopardi[sz]\w+|compromis\w+",
+)
+# Checked in this order; a word taken by one phrase is not read again.
+_EVALUATIVE: tuple[tuple[re.Pattern[str], Stance], ...] = (
+    (re.compile(rf"\b(?:{_NULL_PHRASES})\b"), Stance.NO_BENEFIT),
+    (re.compile(rf"\b(?:{_BENEFIT_PHRASES})\b"), Stance.BENEFIT),
+    (re.compile(rf"\b(?:{_HARM_PHRASES})\b"), Stance.HARM),
+)
+
+# Findings without a direction of their own: read relative to a question, or negated.
+_NEUTRAL = re.compile(
+    r"\b(?:"
+    + _any(
+        r"(?:is|are|was|were|be|been|remained|remains)(?: \w+ly)? (?:associated|correlated|related|linked|predictive"
+        r"|an? (?:\w+ )?(?:predictor|determinant|marker|indicator))",
+        r"associat(?:ed|ion) (?:with|between)|correlat(?:ed|es|ion) (?:with|between)|related to|linked to",
+        r"predict(?:s|ed|ive|or|ors)?|significant(?:ly)?|differ(?:s|ed)|influenc(?:es|ed)|affect(?:s|ed)|impacts",
+        r"(?:effect|impact|influence|role|contribution) (?:on|in)|contribut(?:es|ed) to|depend(?:s|ed)? on",
+        r"determinants? of|increase[sd]|decrease[sd]|changed|altered|modified",
+        r"(?:is|are|was|were|be) (?:\w+ )?(?:possible|necessary|needed|required|present)",
+        r"(?:more|less) (?:likely|often|frequent(?:ly)?|common(?:ly)?)",
+    )
+    + r")\b"
+)
+# "did not augment", "is not due to": a negated predicate of any verb is a null finding, unless
+# it describes a group ("patients who did not respond") or a step of the study ("did not receive").
+_NEGATED_PREDICATE = re.compile(
+    r"(?<!who )(?<!that )(?<!which )\b(?:did|does|do|could|can|would|will|was|were|is|are|may|might|has|have)"
+    r"(?:n't| not)(?: \w+ly)? (?!only\b|receive|undergo|meet|complete|participate|respond|know|yet\b)\w+"
+)
+
+# -- lexicon: negation, clauses, non-findings ---------------------------------------------------
+
+_NEGATORS = re.compile(
+    r"\b(?:no|not|never|neither|nor|none|without|cannot|can't|didn't|doesn't|don't|wasn't|weren't|isn't|aren't"
+    r"|won't|fail(?:s|ed)? to|unable to|lack(?:s|ed|ing)? of|lack(?:s|ed)?|absence of|absent)\b|n't\b"
+)
+# A negation does not reach past these ("did not improve survival and increased toxicity").
+_SCOPE_BREAK = re.compile(r"[,;:()]|\b(?:and|but|whereas|while|although|though|however|yet|which|that|than)\b")
+_NEGATION_WINDOW = 7  # words: "did not result in any overall survival benefit" needs 6
+
+# Phrases that look like cues but describe groups, designs or terms; blanked before reading.
+_NOISE = re.compile(
+    r"\b(?:"
+    + _any(
+        r"with or without|whether or not|not only|no\.|effective (?:radiation )?doses?",
+        r"non-?randomi[sz]ed|not randomi[sz]ed|with poor|high-risk|low-risk",
+        r"at (?:increased|higher|high|greater|elevated|lower|low) risk",
+        r"similar to (?:that|those|previous|prior|earlier|other|published|the literature|findings|reports?|studies)\w*",
+        r"of (?:a )?similar|similar (?:in )?(?:size|age|design|characteristics|baseline|demographics?|distribution)",
+    )
+    + r")"
+)
+# Aims, background, hypotheses and calls for more research: never a finding.
+_NOT_A_FINDING = re.compile(
+    _any(
+        r"^(?:to|in order to) \w+",
+        r"\b(?:we|this study|the study|our study|this trial|the present study) (?:aimed|aims|sought|seeks|set out"
+        r"|was designed|is designed|were designed|hypothesi[sz]ed|wanted|propose)\b",
+        r"\b(?:the )?(?:aims?|purpose|objectives?|goals?) (?:of (?:this|the|our) (?:study|trial|work|analysis) )?"
+        r"(?:was|is|were|are) to\b",
+        r"\bremains? (?:unclear|unknown|uncertain|controversial|debated|to be \w+|elusive|poorly understood"
+        r"|a matter of debate)",
+        r"\b(?:is|are) (?:still )?(?:unclear|unknown|uncertain|controversial|not (?:well )?(?:known|understood"
+        r"|established))\b",
+        r"\blittle is known\b|\bhas not been (?:\w+ )?(?:established|studied|evaluated|investigated|determined)\b",
+        r"\b(?:further|more|future|additional|larger|prospective|randomi[sz]ed|well-designed)(?: \w+)? (?:research"
+        r"|stud(?:y|ies)|trials?|investigations?|work|data|evaluation) (?:is|are|will be|would be|may be)? ?"
+        r"(?:needed|necessary|required|warranted|awaited|should)\b",
+        r"\b(?:it|this) (?:has been|had been|was|is) (?:\w+ )?(?:suggested|proposed|hypothesi[sz]ed|postulated"
+        r"|claimed|thought|believed|assumed|speculated)\b",
+        r"\b(?:is|are|was|were) (?:claimed|thought|believed|assumed|postulated|proposed|hypothesi[sz]ed) to\b",
+        r"^if\b|\bhypothesis (?:is|was)\b",
+    )
+)
+# Methods, when they are the sentence's main clause and it reports no result.
+_METHODS = re.compile(
+    _any(
+        r"(?<!which )(?<!that )(?<!who )\b(?:were|was) (?:randomly |prospectively |retrospectively |consecutively"
+        r" |then )?(?:assigned|allocated|randomi[sz]ed|enrolled|recruited|included|identified|reviewed|collected"
+        r"|divided|selected|stratified|recorded|measured|obtained|administered|followed(?: up)?|interviewed"
+        r"|surveyed|matched|screened|excluded|categori[sz]ed|classified|grouped|calculated|performed|used"
+        r"|analy[sz]ed|compared|evaluated|assessed|examined|studied|investigated)\b",
+        r"\bwe (?:retrospectively |prospectively )?(?:studied|reviewed|enrolled|recruited|identified|performed"
+        r"|conducted|analy[sz]ed|used|measured|compared|evaluated|assessed|examined|investigated|included|collected"
+        r"|selected|designed|undertook|describe|report|present|searched|extracted)\b",
+        r"\bwhether\b",
+        r"\bto (?:determine|assess|evaluate|investigate|examine|compare|test|explore|establish|identify|clarify"
+        r"|describe|characteri[sz]e|analy[sz]e|study|measure|quantify|review|ascertain)\b",
+    )
+)
+# Words: a methods verb further into the sentence sits in a subordinate clause ("in which X was performed").
+_METHODS_WITHIN = 12
+_RESULT_MARKERS = re.compile(
+    r"\b(?:we found|found that|showed|shows|demonstrated|demonstrates|revealed|reveals|observed|confirmed"
+    r"|indicat(?:e|es|ed)|suggest(?:s|ed)?|resulted in|results? (?:show|showed|suggest|indicate)"
+    r"|significant(?:ly)?|p ?[<=>])\b"
+)
+_MAIN_AFTER = re.compile(r"(?:[,;]\s*|\s)(?:but|however|yet|nevertheless|nonetheless|although|though)\b,?\s*")
+_SUBORDINATE_FIRST = re.compile(r"^(?:although|though|even though|despite|in spite of|while|whereas|notwithstanding)\b")
+_SUBORDINATE_AFTER = re.compile(r"(?:,\s*|\s)(?:whereas|while)\s")
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+# -- lexicon: what a question's relation asks ---------------------------------------------------
+
+_UP_VERBS = re.compile(r"^(?:increase|raise|enhance|prolong|extend|elevate|promote|induce|cause|lead to|result in)")
+_DOWN_VERBS = re.compile(r"^(?:reduce|decrease|lower|shorten|delay|prevent)")
+_NO_HARM_RELATIONS = re.compile(
+    r"^(?:safe|safer|feasible|possible|as \w+ as|non-?inferior to|equivalent|equivalent to|comparable to"
+    r"|be omitted|be withheld|be avoided|be replaced by|sufficient)$"
+)
+_HARM_RELATIONS = re.compile(
+    r"^(?:harmful|dangerous|detrimental|toxic|worse|worse than|inferior|inferior to|a risk factor for|risk factors for"
+    r"|worsen|worsens|predispose to|predisposes to|contraindication|a contraindication)$"
+)
+_BENEFIT_RELATIONS = re.compile(
+    "^(?:"
+    + _any(
+        r"improves?|prevents?|prolongs?|protects? against|benefits?|helps?|cures?|relieves?|alleviates?",
+        r"eradicates?|controls?|effective|efficacious|beneficial|useful|helpful|superior|superior to|better",
+        r"better than|justified|warranted|indicated|worthwhile|cost-effective|role|need|work|works",
+        r"be used|be offered|be recommended|be performed|(?:have|has|play|plays) an? (?:role|place) (?:in|for)",
+    )
+    + ")$"
+)
+_ASSOCIATION_RELATIONS = re.compile(
+    r"^(?:associated|related|linked|correlated|an? (?:\w+ )?(?:predictor|marker|determinant|indicator|cause)"
+    r"|predictive|prognostic|association|relationship|relation|link|correlation)"
+)
+
+
+def hypothesis_of(frame: QuestionFrame | None) -> Hypothesis:
+    """What a "yes" to ``frame`` would claim; benefit when nothing says otherwise."""
+    if frame is None:
+        return Hypothesis.BENEFIT
+    relation = frame.relation.lower()
+    words = _WORD.findall(frame.outcome.lower())
+    bad = any(_BAD_OUTCOME.match(word) for word in words)
+    good = any(_GOOD_OUTCOME.match(word) for word in words)
+    if _HARM_RELATIONS.match(relation):
+        return Hypothesis.HARM
+    if _NO_HARM_RELATIONS.match(relation):
+        return Hypothesis.NO_HARM
+    up, down = bool(_UP_VERBS.match(relation)), bool(_DOWN_VERBS.match(relation))
+    if up or down:
+        if bad or good:
+            return Hypothesis.HARM if up == bad else Hypothesis.BENEFIT
+        # "Does X reduce Y" is asked of things worth reducing; "does X increase Y" of either.
+        return Hypothesis.BENEFIT if down else Hypothesis.ASSOCIATION
+    if _ASSOCIATION_RELATIONS.match(relation):
+        # "associated with increased mortality" asks about harm; "associated with X" about any link.
+        first = words[0] if words else ""
+        rising, falling = bool(_UP_WORD.match(first)), bool(_DOWN_WORD.match(first))
+        if (rising and bad) or (falling and good):
+            return Hypothesis.HARM
+        if (rising and good) or (falling and bad):
+            return Hypothesis.BENEFIT
+        return Hypothesis.ASSOCIATION
+    if _BENEFIT_RELATIONS.match(relation) or not frame.is_yes_no or frame.kind is QuestionKind.TREATMENT:
+        return Hypothesis.BENEFIT
+    return Hypothesis.ASSOCIATION
+
+
+def supports(stance: Stance, frame: QuestionFrame | None = None) -> bool:
+    """Whether ``stance`` answers "yes" to ``frame`` (a benefit question when ``None``)."""
+    return stance in _YES_STANCES[hypothesis_of(frame)]
+
+
+# -- one sentence -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cue:
+    stance: Stance
+    position: int  # word index in the clause
+
+
+def finding_stance(sentence: str, frame: QuestionFrame | None = None) -> Stance | None:
+    """The direction ``sentence`` states, or ``None`` when it states no finding."""
+    text = _NOISE.sub(" ", " ".join(sentence.lower().replace("\u2019", "'").split()))
+    if _NOT_A_FINDING.search(text):
+        return None
+    methods = _METHODS.search(text)
+    if methods and len(text[: methods.start()].split()) <= _METHODS_WITHIN and not _RESULT_MARKERS.search(text):
+        return None
+    wanted = set(analyze(f"{frame.outcome} {frame.intervention}")) if frame else set()
+    best: tuple[int, Stance] | None = None
+    for rank, (clause, subordinate) in enumerate(_clauses(text)):
+        cues = _cues(clause, frame)
+        if not cues:
+            continue
+        # Main clauses come first; among them the one naming the question's terms wins. A
+        # subordinate clause ("although X improved local control") speaks only when no main one does.
+        overlap = len(wanted & set(analyze(clause)))
+        score = overlap * 10 - rank - (1000 if subordinate else 0)
+        if best is None or score > best[0]:
+            best = (score, _decide(cues))
+    return best[1] if best else None
+
+
+def _clauses(text: str) -> list[tuple[str, bool]]:
+    """Clauses of ``text``, main ones first, each with whether it is subordinate."""
+    text = text.strip()
+    lead = _SUBORDINATE_FIRST.match(text)
+    if lead:
+        comma = text.find(",", lead.end())
+        if comma != -1:
+            return [*_clauses(text[comma + 1 :]), (text[:comma], True)]
+    parts = _MAIN_AFTER.split(text)
+    # "X improved local control, but Y did not improve survival": the last part leads.
+    return [clause for part in reversed(parts) for clause in _clauses_after(part)]
+
+
+def _clauses_after(text: str) -> list[tuple[str, bool]]:
+    # "X improved, whereas Y did not": the "whereas" clause usually describes the other group.
+    main, *rest = _SUBORDINATE_AFTER.split(text, maxsplit=1)
+    return [(main, False), *((part, True) for part in rest if part.strip())]
+
+
+def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
+    words = _WORD.findall(clause)
+    starts = [match.start() for match in _WORD.finditer(clause)]
+    cues: list[_Cue] = []
+    taken: set[int] = set()
+    for pattern, stance in _EVALUATIVE:
+        for match in pattern.finditer(clause):
+            first = _word_index(starts, match.start())
+            if first in taken:
+                continue
+            taken.update(range(first, _word_index(starts, match.end() - 1) + 1))
+            cues.append(_Cue(_negated(stance, clause, match.start()), first))
+    for index in range(len(words)):
+        if index in taken:
+            continue
+        directional = _direction_cue(words, index)
+        if directional is not None:
+            cues.append(_Cue(_negated(directional, clause, starts[index]), index))
+    if cues:
+        return cues
+    # No cue with a direction of its own: neutral findings, read relative to the question.
+    for match in _NEGATED_PREDICATE.finditer(clause):
+        cues.append(_Cue(Stance.NO_BENEFIT, _word_index(starts, match.start())))
+    echo = _relation_echo(frame)
+    affirmed = Stance.HARM if hypothesis_of(frame) is Hypothesis.HARM else Stance.BENEFIT
+    for match in [*_NEUTRAL.finditer(clause), *(echo.finditer(clause) if echo else ())]:
+        index = _word_index(starts, match.start())
+        if _is_negated(clause, match.start()):
+            cues.append(_Cue(Stance.NO_BENEFIT, index))
+        elif frame is not None:
+            cues.append(_Cue(affirmed, index))
+    return cues
+
+
+def _relation_echo(frame: QuestionFrame | None) -> re.Pattern[str] | None:
+    """The question's own predicate, so "X can be safely omitted" answers "can X be omitted?"."""
+    if frame is None:
+        return None
+    words = [word for word in _WORD.findall(frame.relation.lower()) if len(word) > 3 and word != "with"]
+    stems = [word[: max(4, len(word) - 3)] for word in words]
+    if not stems:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(stem) for stem in stems) + r")\w*")
+
+
+def _direction_cue(words: list[str], index: int) -> Stance | None:
+    """A direction word near an outcome word: "increased risk", "mortality was reduced"."""
+    word = words[index]
+    up = bool(_UP_WORD.match(word))
+    if not up and not _DOWN_WORD.match(word):
+        return None
+    after = (index + offset for offset in range(1, _OUTCOME_REACH + 1))
+    before = (index - offset for offset in range(1, _OUTCOME_REACH + 1))
+    for position in (*after, *before):
+        if 0 <= position < len(words):
+            outcome = _outcome_at(words, position)
+            if outcome is not None:
+                return Stance.HARM if up == bool(_BAD_OUTCOME.match(outcome)) else Stance.BENEFIT
+    return None
+
+
+def _outcome_at(words: list[str], index: int) -> str | None:
+    for length in (3, 2, 1):
+        candidate = " ".join(words[index : index + length])
+        if len(words) - index >= length and (_BAD_OUTCOME.match(candidate) or _GOOD_OUTCOME.match(candidate)):
+            return candidate
+    return None
+
+
+def _word_index(starts: list[int], position: int) -> int:
+    index = 0
+    for i, start in enumerate(starts):
+        if start > position:
+            break
+        index = i
+    return index
+
+
+def _negated(stance: Stance, clause: str, position: int) -> Stance:
+    return Stance.NO_BENEFIT if stance is not Stance.NO_BENEFIT and _is_negated(clause, position) else stance
+
+
+def _is_negated(clause: str, position: int) -> bool:
+    before = clause[:position]
+    breaks = list(_SCOPE_BREAK.finditer(before))
+    if breaks:
+        before = before[breaks[-1].end() :]
+    return bool(_NEGATORS.search(" ".join(before.split()[-_NEGATION_WINDOW:])))
+
+
+_TIE_ORDER = {Stance.HARM: 2, Stance.NO_BENEFIT: 1, Stance.BENEFIT: 0}
+
+
+def _decide(cues: list[_Cue]) -> Stance:
+    """One stance for a clause: the most frequent; on a tie harm, then no benefit, then benefit.
+
+    The tie order is the cautious reading: a null cue is usually the clause's predicate
+    ("favourable outcomes were comparable") while benefit words also name outcomes, and a
+    harm next to a null finding ("increased toxicity without improving survival") is the news.
+    """
+    counts: dict[Stance, int] = {}
+    first: dict[Stance, int] = {}
+    for cue in cues:
+        counts[cue.stance] = counts.get(cue.stance, 0) + 1
+        first.setdefault(cue.stance, cue.position)
+    return max(counts, key=lambda stance: (counts[stance], _TIE_ORDER[stance], -first[stance]))
+
+
+# -- where a finding sits -----------------------------------------------------------------------
+
+# How much a sentence speaks for its study's result, by the abstract section it sits in. The
+# conclusion is the authors' reading of all their results; one result line may be a secondary
+# outcome or a subgroup; background states what others believed before the study; methods
+# report no result. Tuned on the PubMedQA questions outside its test set.
+SECTION_WEIGHTS: dict[str, float] = {
+    "conclusion": 1.0,
+    "results": 0.5,
+    "background": 0.15,
+    "methods": 0.0,
+}
+_SECTION_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("conclusion", re.compile(r"conclu|interpretation|implication|summary|discussion|comment|significance")),
+    ("results", re.compile(r"result|finding|outcome|main|observation|evidence|analysis")),
+    ("background", re.compile(r"background|introduction|context|objective|aim|purpose|rationale|hypothes|question")),
+    ("methods", re.compile(r"method|design|setting|participant|patient|subject|intervention|measure|material")),
+)
+_CONCLUDING = re.compile(
+    _any(
+        r"^(?:in conclusion|to conclude|in summary|to summari[sz]e|overall|taken together|together|thus|therefore"
+        r"|hence|consequently|collectively|accordingly)\b",
+        r"\b(?:these|our|the present|this study's|the) (?:results|findings|data|observations|study|analysis"
+        r"|experience|series|trial)\b.{0,40}\b(?:suggest|indicate|show|demonstrate|support|confirm|imply|provide"
+        r"|reveal)",
+        r"\bwe (?:conclude|propose|recommend|suggest|believe)\b",
+        r"\b(?:may|might|appears?|seems?|should|could|can be)\b",
+    )
+)
+_NUMBERS = re.compile(r"\d+(?:\.\d+)?\s*%|\bp\s*[<=>\u2264]|\b(?:or|hr|rr|ci)\b\s*[=:,(]?\s*\d|\(\s*\d")
+
+
+def finding_weight(sentence: str, section: str | None = None) -> float:
+    """How much ``sentence`` speaks for its study, from its section label or, unlabelled, its wording.
+
+    Multiply it into the finding's relevance. Known section labels map to ``SECTION_WEIGHTS``;
+    an unlabelled sentence that concludes ("these results suggest", "X may ...") and quotes
+    no numbers weighs as a conclusion, any other as a result.
+    """
+    if section:
+        label = section.lower()
+        for family, pattern in _SECTION_FAMILIES:
+            if pattern.search(label):
+                return SECTION_WEIGHTS[family]
+    lowered = sentence.lower()
+    if _CONCLUDING.search(lowered) and not _NUMBERS.search(lowered):
+        return SECTION_WEIGHTS["conclusion"]
+    return SECTION_WEIGHTS["results"]
+
+
+# -- verdict ------------------------------------------------------------------------------------
+
+# How much one fully relevant study counts, by CEBM level. The steps follow the levels' distance
+# in confidence: a systematic review of trials counts more than one trial, one trial as much as
+# two cohort studies, and an unclassified source a quarter of a case series.
+LEVEL_WEIGHTS: dict[EvidenceLevel, float] = {
+    EvidenceLevel.LEVEL_1: 4.0,
+    EvidenceLevel.LEVEL_2: 3.0,
+    EvidenceLevel.LEVEL_3: 1.5,
+    EvidenceLevel.LEVEL_4: 1.0,
+    EvidenceLevel.LEVEL_5: 0.5,
+    EvidenceLevel.NOT_GRADED: 0.25,
+}
+# Below this total weight there is nothing to weigh (an unclassified source at relevance 0.2).
+MIN_TOTAL_WEIGHT = 0.05
+# The side with at least this share of the weight carries the verdict; between the two, mixed.
+DECISIVE_SHARE = 0.6
+# Randomised evidence (levels 1-2) decides alone once it weighs this much (one trial at relevance
+# 0.5); lower levels cannot outvote it, and the composer shows their disagreement as a conflict.
+MIN_TOP_TIER_WEIGHT = 1.5
+_TOP_TIER = frozenset({EvidenceLevel.LEVEL_1, EvidenceLevel.LEVEL_2})
+_EVEN_SPLIT = 0.05  # a study whose findings split 45-55 takes no side
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding for the verdict. Findings with the same ``source`` count as one study."""
+
+    stance: Stance
+    level: EvidenceLevel
+    relevance: float = 1.0
+    design: StudyDesign | None = None
+    source: str | int | None = None
+
+
+FindingInput = Finding | tuple[Stance, EvidenceLevel, float]
+
+
+@dataclass(frozen=True)
+class _Study:
+    level: EvidenceLevel
+    design: StudyDesign | None
+    weight: float  # level weight x best relevance
+    yes_share: float  # part of the study's findings, by relevance, that answer yes
+
+    @property
+    def vote(self) -> float:
+        """A study says one thing: its majority (1 yes, 0 no), or 0.5 when its findings split evenly.
+
+        Secondary outcomes and subgroups often point elsewhere than a study's main result; they
+        should not turn one study into a conflict. Disagreement *between* studies does.
+        """
+        if abs(self.yes_share - 0.5) < _EVEN_SPLIT:
+            return 0.5
+        return 1.0 if self.yes_share > 0.5 else 0.0
+
+
+def verdict(findings: Sequence[FindingInput], frame: QuestionFrame | None = None) -> Verdict:
+    """Yes, no, mixed or insufficient, weighing each study by ``LEVEL_WEIGHTS`` x relevance.
+
+    Each study (findings sharing a ``source``; a finding without one is its own study) counts
+    once, with the weight of its most relevant finding, for the side most of its findings (by
+    relevance) take; a study split evenly counts half for each. Which stances are "yes" comes
+    from the question's :class:`Hypothesis` (benefit when ``frame`` is ``None``). Then:
+
+    1. **insufficient** when the total weight is under ``MIN_TOTAL_WEIGHT``;
+    2. if randomised evidence (levels 1-2) weighs at least ``MIN_TOP_TIER_WEIGHT``, it decides
+       alone: yes or no when one side holds ``DECISIVE_SHARE`` of its weight, else **mixed**;
+    3. otherwise all the evidence decides the same way.
+
+    So one randomised trial finding no benefit against three cohort studies finding benefit is
+    **no**, not mixed: observational studies cannot outvote a trial on the question a trial
+    answers (fitter patients are selected for the intervention), and the composer reports the
+    disagreement as a conflict beside the verdict. Mixed is kept for disagreement within the
+    strongest evidence available.
+    """
+    studies = _studies(findings, frame)
+    if sum(study.weight for study in studies) < MIN_TOTAL_WEIGHT:
+        return Verdict.INSUFFICIENT
+    studies = _deciding(studies)
+    yes = sum(study.weight * study.vote for study in studies) / sum(study.weight for study in studies)
+    if yes >= DECISIVE_SHARE:
+        return Verdict.YES
+    if yes <= 1 - DECISIVE_SHARE:
+        return Verdict.NO
+    return Verdict.MIXED
+
+
+def verdict_explanation(findings: Sequence[FindingInput], frame: QuestionFrame | None = None) -> str:
+    """One phrase on what the verdict rests on, strongest evidence first.
+
+    e.g. "weighted by evidence level: 1 randomized trial against, 3 cohort studies for;
+    randomized evidence decides".
+    """
+    studies = _studies(findings, frame)
+    if not studies:
+        return "no relevant findings to weigh"
+    groups: dict[tuple[int, str, str], int] = {}
+    for study in studies:
+        side = {1.0: "for", 0.0: "against"}.get(study.vote, "split")
+        key = (study.level.rank, _design_key(study), side)
+        groups[key] = groups.get(key, 0) + 1
+    parts = [f"{count} {_label(key, count)} {side}" for (_, key, side), count in sorted(groups.items())]
+    phrase = "weighted by evidence level: " + ", ".join(parts)
+    deciding = _deciding(studies)
+    if len(deciding) < len(studies):
+        phrase += "; randomized evidence decides"
+    return phrase
+
+
+def _deciding(studies: list[_Study]) -> list[_Study]:
+    top = [study for study in studies if study.level in _TOP_TIER]
+    return top if sum(study.weight for study in top) >= MIN_TOP_TIER_WEIGHT else studies
+
+
+def _studies(findings: Sequence[FindingInput], frame: QuestionFrame | None) -> list[_Study]:
+    grouped: dict[str | int, list[Finding]] = {}
+    for index, item in enumerate(findings):
+        finding = item if isinstance(item, Finding) else Finding(item[0], item[1], item[2])
+        key: str | int = finding.source if finding.source is not None else f"finding {index}"
+        grouped.setdefault(key, []).append(finding)
+    yes_stances = _YES_STANCES[hypothesis_of(frame)]
+    studies: list[_Study] = []
+    for group in grouped.values():
+        relevances = [min(max(finding.relevance, 0.0), 1.0) for finding in group]
+        if max(relevances) <= 0:
+            continue
+        level = min((finding.level for finding in group), key=lambda found: found.rank)
+        yes = sum(r for finding, r in zip(group, relevances, strict=True) if finding.stance in yes_stances)
+        design = next((finding.design for finding in group if finding.design is not None), None)
+        studies.append(_Study(level, design, LEVEL_WEIGHTS[level] * max(relevances), yes / sum(relevances)))
+    return studies
+
+
+_DESIGN_NAMES: dict[StudyDesign, tuple[str, str]] = {
+    StudyDesign.SYSTEMATIC_REVIEW: ("systematic review", "systematic reviews"),
+    StudyDesign.RCT: ("randomized trial", "randomized trials"),
+    StudyDesign.GUIDELINE: ("guideline", "guidelines"),
+    StudyDesign.CONSENSUS: ("consensus statement", "consensus statements"),
+    StudyDesign.COHORT: ("cohort study", "cohort studies"),
+    StudyDesign.CASE_CONTROL: ("case-control study", "case-control studies"),
+    StudyDesign.CASE_SERIES: ("case series", "case series"),
+    StudyDesign.NARRATIVE_REVIEW: ("narrative review", "narrative reviews"),
+    StudyDesign.PATIENT_INFORMATION: ("patient information page", "patient information pages"),
+    StudyDesign.NEWS_REPORT: ("news report", "news reports"),
+    StudyDesign.ANIMAL_LAB: ("laboratory or animal study", "laboratory or animal studies"),
+    StudyDesign.UNKNOWN: ("unclassified source", "unclassified sources"),
+}
+
+
+def _design_key(study: _Study) -> str:
+    """The design when findings carry one, else the level ("level 3")."""
+    if study.design is not None:
+        return study.design.value
+    return StudyDesign.UNKNOWN.value if study.level is EvidenceLevel.NOT_GRADED else f"level {study.level.value}"
+
+
+def _label(key: str, count: int) -> str:
+    for design, (singular, plural) in _DESIGN_NAMES.items():
+        if key == design.value:
+            return singular if count == 1 else plural
+    return f"{key} source" if count == 1 else f"{key} sources"

@@ -1,0 +1,145 @@
+"""Answers through the public API: cited, supported, graded, with conflicts, audiences, cases, follow-ups.
+
+The libraries are the five seed documents plus the bundled starter library's real abstracts on two
+other topics (diabetes prevention, anticoagulation in atrial fibrillation), so nothing here is
+tuned to the seed topic.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from medevidence import Library
+from medevidence.compose import COMPOSER_WORDS
+from medevidence.models import Answer, Audience, StatementKind
+from medevidence.plain import plain_words, reading_grade
+from medevidence.verify import unsupported_statements
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_QUESTION = "What is the role of mastectomy in stage 4 invasive ductal carcinoma?"
+QUESTIONS = [
+    SEED_QUESTION,
+    "Does surgery of the primary tumour improve survival in metastatic breast cancer?",
+    "Can lifestyle change or metformin prevent type 2 diabetes in people with prediabetes?",
+    "Is dabigatran better than warfarin for preventing stroke in atrial fibrillation?",
+]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Library:
+    seeds = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("../shared/seeds is not beside the repository")
+    directory = tmp_path_factory.mktemp("compose")
+    library = Library.open(directory / "library", embedder="fake")
+    report = library.ingest([*sorted(seeds.glob("00[1-4]_*.txt")), ROOT / "starter"])
+    assert not report.failures
+    return library
+
+
+def assert_well_formed(library: Library, answer: Answer) -> None:
+    """Citations resolve, cited spans are exact offsets into stored text, and every statement is supported."""
+    numbers = {reference.n for reference in answer.references}
+    assert numbers == set(range(1, len(numbers) + 1))
+    for statement in answer.statements():
+        assert statement.citations, statement.text
+        assert set(statement.citations) <= numbers, statement.text
+    for reference in answer.references:
+        text = library.store.document_by_id(reference.document_id).text
+        for passage in reference.passages:
+            assert text[passage.start : passage.end] == passage.text
+    allowed = plain_words() if answer.audience is Audience.PATIENT else frozenset()
+    assert unsupported_statements(answer, allowed_words=[*allowed, *COMPOSER_WORDS]) == []
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+@pytest.mark.parametrize("audience", ["clinician", "patient"])
+def test_every_statement_is_cited_resolved_and_supported(library: Library, question: str, audience: str) -> None:
+    answer = library.ask(question, audience=audience)
+    assert answer.bottom_line, "an answer with evidence has a bottom line"
+    assert answer.review_status.value == "draft" and answer.disclaimer
+    assert_well_formed(library, answer)
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert set(data) >= {
+        "id",
+        "question",
+        "audience",
+        "bottom_line",
+        "sections",
+        "conflicts",
+        "references",
+        "verdict",
+        "evidence_summary",
+        "disclaimer",
+        "review_status",
+        "follow_up_of",
+    }
+
+
+def test_the_seed_answer_leads_with_the_randomized_evidence_and_surfaces_the_conflict(library: Library) -> None:
+    answer = library.ask(SEED_QUESTION)
+    lead = answer.bottom_line[0]
+    cited = {r.n: r for r in answer.references}
+    assert cited[lead.citations[0]].evidence_level.value in ("1", "2")
+    assert "350" in lead.text or "randomly assigned" in lead.text
+    assert answer.conflicts, "the randomized trial and the retrospective series disagree on survival"
+    conflict = answer.conflicts[0]
+    assert {side.stance for side in conflict.sides} == {"benefit", "no benefit"}
+    assert "selection bias" in conflict.explanation.text
+    basis = answer.bottom_line[-1]
+    assert basis.kind is StatementKind.FRAMING and "level 2" in basis.text
+
+
+def test_patient_answers_make_the_same_claims_more_plainly(library: Library) -> None:
+    clinician = library.ask(SEED_QUESTION, audience="clinician")
+    patient = library.ask(SEED_QUESTION, audience="patient")
+    assert {r.doc_id for r in clinician.references} == {r.doc_id for r in patient.references}
+
+    def grade(answer: Answer) -> float:
+        texts = [s.text for s in answer.statements() if s.kind is StatementKind.SOURCE]
+        return reading_grade(" ".join(texts))
+
+    assert grade(patient) < grade(clinician)
+    assert any(section.key == "questions" for section in patient.sections)
+    assert patient.disclaimer != clinician.disclaimer
+
+
+def test_a_case_attribute_changes_the_this_patient_section(library: Library, tmp_path: Path) -> None:
+    bone_only = library.ask(SEED_QUESTION, case={"metastatic_sites": ["bone"], "er": "positive", "age": 45})
+    visceral = library.ask(SEED_QUESTION, case={"metastatic_sites": ["liver", "lung"], "number_of_metastases": 6})
+
+    def this_patient(answer: Answer) -> list[str]:
+        return [s.label + " " + s.text for sec in answer.sections if sec.key == "this_patient" for s in sec.statements]
+
+    assert this_patient(bone_only) and this_patient(visceral)
+    assert this_patient(bone_only) != this_patient(visceral)
+    assert any("Metastatic sites: liver, lung" in label for label in this_patient(visceral))
+    unknown = library.ask(SEED_QUESTION, case={"comorbidities": ["sarcoidosis of the toe"]})
+    assert any("sarcoidosis of the toe" in gap for gap in unknown.gaps)
+
+
+def test_a_follow_up_keeps_the_context(library: Library) -> None:
+    first = library.ask(SEED_QUESTION, case={"er": "positive"})
+    follow = library.ask("What about radiation instead?", follow_up_of=first.id)
+    assert follow.follow_up_of == first.id and follow.thread == [first.id]
+    assert "radiation" in follow.resolved_question.lower()
+    assert "stage 4" in follow.resolved_question.lower() or "carcinoma" in follow.resolved_question.lower()
+    assert follow.case is not None and follow.case.values == {"er": "positive"}
+    stored = library.answer(follow.id)
+    assert stored.to_dict() == follow.to_dict()
+
+
+def test_a_question_the_library_cannot_answer_says_what_is_missing(library: Library) -> None:
+    answer = library.ask("Does acupuncture shorten labour in twin pregnancies?")
+    assert answer.gaps
+    assert all(statement.citations for statement in answer.statements())
+
+
+def test_yes_no_questions_get_a_verdict(library: Library) -> None:
+    answer = library.ask("Does surgery of the primary tumour improve survival in metastatic breast cancer?")
+    assert answer.verdict is not None
+    assert answer.verdict.value in {"no", "mixed"}, "the randomized trial found no survival benefit"
+    assert answer.verdict.value in answer.bottom_line[-1].text

@@ -1,0 +1,180 @@
+"""Search through the public API: vocabulary, filters, incremental indexing, model changes, bad queries."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medevidence import Library, QueryError, StudyDesign
+from medevidence.index import ModelMismatch, build_segment, merge_segments
+from medevidence.models import PassageRow
+from medevidence.retrieve import SearchFilters, SearchMode
+from medevidence.tokens import analyze
+
+DOCUMENTS = [
+    {
+        "pmid": "1",
+        "title": "Locoregional surgery in de novo metastatic infiltrating duct carcinoma",
+        "abstract": "Women with metastatic infiltrating duct carcinoma of the breast were randomly assigned to "
+        "surgery of the primary tumour or no surgery. Surgery did not prolong overall survival.",
+        "year": 2015,
+    },
+    {
+        "pmid": "2",
+        "title": "Influenza vaccination in children attending day care",
+        "abstract": "In this retrospective cohort, vaccinated children had fewer influenza infections.",
+        "year": 2019,
+    },
+    {
+        "pmid": "3",
+        "title": "Statins after myocardial infarction: a systematic review and meta-analysis",
+        "abstract": "We searched MEDLINE and pooled 12 randomised trials of statins after myocardial infarction.",
+        "year": 2021,
+    },
+    {
+        "pmid": "4",
+        "title": "Trastuzumab for HER2-positive early breast cancer",
+        "abstract": "Patients with HER2-positive tumours were randomly assigned to trastuzumab or observation.",
+        "year": 2005,
+    },
+]
+
+
+def make_library(tmp_path: Path, documents: list[dict[str, object]] = DOCUMENTS, **settings: object) -> Library:
+    source = tmp_path / "docs.jsonl"
+    source.write_text("".join(json.dumps(d) + "\n" for d in documents))
+    library = Library.open(tmp_path / "library", embedder=settings.pop("embedder", "fake"), **settings)
+    library.ingest([source])
+    return library
+
+
+def test_synonym_only_query_finds_the_passage(tmp_path: Path) -> None:
+    library = make_library(tmp_path)
+    hits = library.search("stage 4 IDC mastectomy", k=3, mode="lexical")
+    assert hits and hits[0].doc_id == "1"
+    without = Library.open(tmp_path / "library", embedder="fake", expand_vocabulary=False)
+    plain = without.search("stage 4 IDC mastectomy", k=3, mode="lexical")
+    assert not plain or plain[0].doc_id != "1", "the match must come from the vocabulary"
+
+
+def test_receptor_and_spelling_variants_meet() -> None:
+    assert set(analyze("HER2+ tumours")) >= {"her2+", "her2", "tumor"}
+    assert set(analyze("HER2-positive tumor")) >= {"her2", "posit", "tumor"}
+    assert set(analyze("T-DM1 and 5-FU")) >= {"tdm1", "dm1", "5fu"}
+    assert "19.2" in analyze("19.2% vs 20.5%")
+    assert analyze("randomised") == analyze("randomized")
+
+
+def test_filters_by_design_year_and_document(tmp_path: Path) -> None:
+    library = make_library(tmp_path)
+    rct_only = SearchFilters(designs=frozenset({StudyDesign.RCT}))
+    assert {h.doc_id for h in library.search("children influenza surgery trastuzumab", k=10, filters=rct_only)} <= {
+        "1",
+        "4",
+    }
+    recent = library.search("statins influenza surgery", k=10, filters=SearchFilters(year_from=2019))
+    assert {h.doc_id for h in recent} <= {"2", "3"}
+    only = library.document("2").id
+    assert {
+        h.doc_id for h in library.search("anything at all", filters=SearchFilters(document_ids=frozenset({only})))
+    } <= {"2"}
+
+
+def test_ingesting_more_documents_updates_results_without_a_rebuild(tmp_path: Path) -> None:
+    library = make_library(tmp_path)
+    segments_before = list(library.retriever.index.manifest.segments)
+    assert not library.search("warfarin atrial fibrillation stroke", k=5, mode="lexical")
+    extra = tmp_path / "more.jsonl"
+    extra.write_text(
+        json.dumps({"pmid": "9", "title": "Warfarin in atrial fibrillation", "abstract": "Warfarin prevented stroke."})
+        + "\n"
+    )
+    library.ingest([extra])
+    assert library.search("warfarin atrial fibrillation stroke", k=5, mode="lexical")[0].doc_id == "9"
+    segments_after = library.retriever.index.manifest.segments
+    assert segments_after[: len(segments_before)] == segments_before, "old segments are kept, not rebuilt"
+    assert len(segments_after) == len(segments_before) + 1
+
+
+def test_a_new_version_replaces_the_old_in_results(tmp_path: Path) -> None:
+    library = make_library(tmp_path)
+    changed = dict(DOCUMENTS[1], abstract="Vaccinated toddlers had fewer hospital admissions for bronchiolitis.")
+    source = tmp_path / "changed.jsonl"
+    source.write_text(json.dumps(changed) + "\n")
+    library.ingest([source])
+    reopened = Library.open(tmp_path / "library", embedder="fake")
+    texts = [h.text for h in reopened.search("vaccinated children influenza bronchiolitis", k=10, mode="lexical")]
+    assert any("bronchiolitis" in t for t in texts)
+    assert not any("fewer influenza infections" in t for t in texts)
+
+
+def test_a_changed_embedder_is_refused_with_the_fix(tmp_path: Path) -> None:
+    make_library(tmp_path)
+    with pytest.raises(ModelMismatch) as caught:
+        Library.open(tmp_path / "library", embedder="minilm-static-med").search("statins")
+    assert str(caught.value) == (
+        f"the vectors in {tmp_path / 'library'} were built with the embedder 'fake', but 'minilm-static-med' is "
+        f"configured; re-embed with `medevidence --library {tmp_path / 'library'} index rebuild`, or set "
+        f'embedder = "fake" in {tmp_path / "library"}/settings.toml'
+    )
+    rebuilt = Library.open(tmp_path / "library", embedder="minilm-static-med")
+    assert rebuilt.reindex() > 0
+    assert rebuilt.search("statins after heart attack", k=1)[0].doc_id == "3"
+
+
+@pytest.mark.parametrize(
+    "query", ["", "the of and", '"', "*", "NEAR(", "AND OR NOT", "\x00\x07\x1b[31m", "HER2 " * 2000, "ü ß 中文"]
+)
+def test_odd_queries_give_results_or_nothing_never_a_crash(tmp_path: Path, query: str) -> None:
+    library = make_library(tmp_path)
+    for mode in SearchMode:
+        assert isinstance(library.search(query, k=5, mode=mode), list)
+
+
+def test_overlong_query_and_bad_k_are_clear_errors(tmp_path: Path) -> None:
+    library = make_library(tmp_path)
+    with pytest.raises(QueryError, match="over the 10,000 limit"):
+        library.search("x" * 10_001)
+    with pytest.raises(QueryError, match="k must be at least 1, not 0"):
+        library.search("statins", k=0)
+
+
+def test_merging_segments_equals_indexing_the_live_rows_once() -> None:
+    rows = [PassageRow(i, i, f"drug{i % 5} lowers pressure {i}", f"title {i % 3}") for i in range(1, 41)]
+    keep = [np.ones(25, dtype=bool), np.ones(15, dtype=bool)]
+    keep[0][3] = keep[1][0] = False
+    merged = merge_segments("m", [build_segment("a", rows[:25], 2, None), build_segment("b", rows[25:], 2, None)], keep)
+    live = [row for index, row in enumerate(rows) if index not in (3, 25)]
+    direct = build_segment("d", live, 2, None)
+    assert merged.passage_ids.tolist() == direct.passage_ids.tolist()
+    for term in direct.vocabulary:
+        m, d = merged.vocabulary[term], direct.vocabulary[term]
+        assert merged.postings[merged.indptr[m] : merged.indptr[m + 1]].tolist() == (
+            direct.postings[direct.indptr[d] : direct.indptr[d + 1]].tolist()
+        )
+
+
+def test_bm25_matches_the_textbook_formula(tmp_path: Path) -> None:
+    texts = ["aspirin stroke prevention", "aspirin aspirin bleeding risk", "statin stroke", "exercise"]
+    rows = [PassageRow(i + 1, i + 1, text, "") for i, text in enumerate(texts)]
+    library = Library.open(tmp_path / "library", embedder="none")
+    index = library.retriever.index
+    index.append(rows, None)
+    scores = index.bm25({"aspirin": 1.0, "stroke": 1.0})[0]
+    docs = [analyze(t) for t in texts]
+    average = sum(len(d) for d in docs) / len(docs)
+
+    def expected(doc: list[str]) -> float:
+        total = 0.0
+        for term in ("aspirin", "stroke"):
+            df = sum(term in d for d in docs)
+            idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+            tf = doc.count(term)
+            total += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len(doc) / average))
+        return total
+
+    assert scores.tolist() == pytest.approx([expected(d) for d in docs], rel=1e-5)

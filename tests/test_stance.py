@@ -1,0 +1,205 @@
+"""Finding stance (lexicon, negation scope, clauses) and the evidence-weighted verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from medevidence.models import EvidenceLevel, StudyDesign, Verdict
+from medevidence.question import parse_question
+from medevidence.stance import (
+    LEVEL_WEIGHTS,
+    Finding,
+    Hypothesis,
+    Stance,
+    finding_stance,
+    finding_weight,
+    hypothesis_of,
+    supports,
+    verdict,
+    verdict_explanation,
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Locoregional treatment did not significantly improve overall survival.", Stance.NO_BENEFIT),
+        ("Primary tumour resection significantly reduced mortality.", Stance.BENEFIT),
+        ("Anticoagulation was associated with increased risk of bleeding.", Stance.HARM),
+        ("Patients were randomly assigned to surgery or no surgery.", None),
+        ("Overall survival was 19.2% vs 20.5%.", None),
+        ("Median overall survival was similar between the two arms (19.2 vs 20.5 months).", Stance.NO_BENEFIT),
+        (
+            "Locoregional treatment did not result in any overall survival benefit, and hence should not be offered"
+            " as a routine practice.",
+            Stance.NO_BENEFIT,
+        ),
+        ("Surgery was independently associated with improved overall survival (58 vs 19 months).", Stance.BENEFIT),
+        ("Empagliflozin reduced the risk of cardiovascular death by 38%.", Stance.BENEFIT),
+        ("Treatment failure was more frequent in the azithromycin group.", Stance.HARM),
+        ("The nonsurgical group had no worse survival than the surgical group.", Stance.NO_BENEFIT),
+        ("Doxycycline was not inferior to amoxicillin for clinical cure.", Stance.NO_BENEFIT),
+        ("Adverse events were similar in both groups.", Stance.NO_BENEFIT),
+        ("Higher HbA1c levels were not associated with mortality.", Stance.NO_BENEFIT),
+        ("The addition of the drug increased toxicity without improving survival.", Stance.HARM),
+        ("Although surgery improved local control, it did not prolong survival.", Stance.NO_BENEFIT),
+        ("Oseltamivir shortened the duration of symptoms by one day.", Stance.BENEFIT),
+        ("Insulin glargine was superior to NPH insulin in lowering nocturnal hypoglycaemia.", Stance.BENEFIT),
+        ("We aimed to assess whether statins reduce mortality after stroke.", None),
+        ("It remains unclear whether primary tumour resection improves survival.", None),
+        ("Further randomized trials are needed to confirm these findings.", None),
+        ("Patients at increased risk of stroke were included.", None),
+    ],
+)
+def test_stance_of_a_sentence(sentence: str, expected: Stance | None) -> None:
+    assert finding_stance(sentence) == expected
+
+
+def test_a_neutral_association_needs_a_question_to_have_a_direction() -> None:
+    sentence = "Obesity was significantly associated with asthma."
+    frame = parse_question("Is obesity associated with asthma?")
+    assert finding_stance(sentence) is None
+    assert finding_stance(sentence, frame) is Stance.BENEFIT
+    assert supports(Stance.BENEFIT, frame)
+    # A negated association is a null finding with or without a question.
+    assert finding_stance("Obesity was not associated with asthma.") is Stance.NO_BENEFIT
+
+
+def test_the_clause_naming_the_question_outcome_wins() -> None:
+    sentence = "Radiotherapy improved local control, but it did not improve overall survival."
+    assert finding_stance(sentence) is Stance.NO_BENEFIT
+    frame = parse_question("Does radiotherapy improve local control?")
+    assert finding_stance(sentence, frame) is Stance.BENEFIT
+
+
+def test_the_question_predicate_is_read_back() -> None:
+    frame = parse_question("Is cycloplegic refraction mandatory in young adults?")
+    assert finding_stance("Cycloplegic refraction is mandatory in young adults.", frame) is Stance.BENEFIT
+    assert finding_stance("Cycloplegic refraction was not mandatory in young adults.", frame) is Stance.NO_BENEFIT
+    assert supports(Stance.BENEFIT, frame)
+
+
+def test_dropping_a_step_without_loss_answers_yes_to_can_it_be_omitted() -> None:
+    frame = parse_question("Can predilatation be omitted in transcatheter valve implantation?")
+    stance = finding_stance("Predilatation can be omitted in most patients.", frame)
+    assert stance is Stance.NO_BENEFIT
+    assert supports(stance, frame)
+
+
+@pytest.mark.parametrize(
+    ("question", "hypothesis"),
+    [
+        ("Does surgery improve survival in stage IV disease?", Hypothesis.BENEFIT),
+        ("What is the role of surgery in stage IV disease?", Hypothesis.BENEFIT),
+        ("Does hypoglycaemia increase the risk of cardiovascular events?", Hypothesis.HARM),
+        ("Is preoperative hyperglycaemia associated with increased mortality?", Hypothesis.HARM),
+        ("Is deletion of 6q associated with shorter survival?", Hypothesis.HARM),
+        ("Is anticoagulation safe in trauma patients?", Hypothesis.NO_HARM),
+        ("Is obesity associated with asthma?", Hypothesis.ASSOCIATION),
+        ("Do symptoms predict COPD in smokers?", Hypothesis.ASSOCIATION),
+    ],
+)
+def test_what_a_yes_would_claim(question: str, hypothesis: Hypothesis) -> None:
+    assert hypothesis_of(parse_question(question)) is hypothesis
+
+
+def test_which_stances_answer_yes() -> None:
+    harm = parse_question("Does hypoglycaemia increase the risk of cardiovascular events?")
+    assert supports(Stance.HARM, harm)
+    assert not supports(Stance.NO_BENEFIT, harm)
+    safety = parse_question("Is anticoagulation safe in trauma patients?")
+    assert supports(Stance.NO_BENEFIT, safety)
+    assert not supports(Stance.HARM, safety)
+    assert supports(Stance.BENEFIT) and not supports(Stance.HARM)
+
+
+def test_finding_weight_by_section_and_wording() -> None:
+    assert finding_weight("Surgery improved survival.", "CONCLUSIONS") == 1.0
+    assert finding_weight("Surgery improved survival.", "METHODS") == 0.0
+    assert finding_weight("These results suggest that surgery may improve survival.") == 1.0
+    assert finding_weight("Survival was 58% vs 19% (p<0.001).") == 0.5
+
+
+# -- verdict -----------------------------------------------------------------------------------
+
+L1, L2, L3, L4, NG = (
+    EvidenceLevel.LEVEL_1,
+    EvidenceLevel.LEVEL_2,
+    EvidenceLevel.LEVEL_3,
+    EvidenceLevel.LEVEL_4,
+    EvidenceLevel.NOT_GRADED,
+)
+
+
+def cohort(stance: Stance, source: str, relevance: float = 1.0) -> Finding:
+    return Finding(stance, L3, relevance, StudyDesign.COHORT, source)
+
+
+def trial(stance: Stance, source: str, relevance: float = 1.0) -> Finding:
+    return Finding(stance, L2, relevance, StudyDesign.RCT, source)
+
+
+def test_one_trial_outweighs_three_cohort_studies() -> None:
+    findings = [trial(Stance.NO_BENEFIT, "rct")] + [cohort(Stance.BENEFIT, name) for name in "abc"]
+    assert verdict(findings) is Verdict.NO
+    assert verdict_explanation(findings) == (
+        "weighted by evidence level: 1 randomized trial against, 3 cohort studies for; randomized evidence decides"
+    )
+
+
+def test_a_barely_relevant_trial_does_not_decide_alone() -> None:
+    findings = [trial(Stance.NO_BENEFIT, "rct", relevance=0.2)] + [cohort(Stance.BENEFIT, name) for name in "abc"]
+    assert verdict(findings) is Verdict.YES
+
+
+def test_disagreeing_trials_are_mixed_whatever_the_cohorts_say() -> None:
+    findings = [trial(Stance.BENEFIT, "one"), trial(Stance.NO_BENEFIT, "two")]
+    findings += [cohort(Stance.BENEFIT, name) for name in "abcdef"]
+    assert verdict(findings) is Verdict.MIXED
+
+
+def test_agreeing_and_split_observational_evidence() -> None:
+    assert verdict([cohort(Stance.BENEFIT, name) for name in "abc"]) is Verdict.YES
+    split = [
+        cohort(Stance.BENEFIT, "a"),
+        cohort(Stance.BENEFIT, "b"),
+        cohort(Stance.HARM, "c"),
+        cohort(Stance.NO_BENEFIT, "d"),
+    ]
+    assert verdict(split) is Verdict.MIXED
+
+
+def test_a_study_counts_once_however_many_sentences_it_has() -> None:
+    chatty = [cohort(Stance.BENEFIT, "chatty") for _ in range(5)]
+    assert verdict([*chatty, cohort(Stance.NO_BENEFIT, "terse")]) is Verdict.MIXED
+    # Within one study, a secondary finding does not make a conflict.
+    assert verdict([*chatty, cohort(Stance.NO_BENEFIT, "chatty")]) is Verdict.YES
+
+
+def test_insufficient_when_nothing_relevant_weighs_enough() -> None:
+    assert verdict([]) is Verdict.INSUFFICIENT
+    assert verdict([cohort(Stance.BENEFIT, "a", relevance=0.0)]) is Verdict.INSUFFICIENT
+    assert verdict([Finding(Stance.BENEFIT, NG, 0.1)]) is Verdict.INSUFFICIENT
+    assert verdict_explanation([]) == "no relevant findings to weigh"
+
+
+def test_verdict_follows_the_question_hypothesis() -> None:
+    harm = parse_question("Does hypoglycaemia increase the risk of cardiovascular events?")
+    findings = [cohort(Stance.HARM, name) for name in "ab"]
+    assert verdict(findings, harm) is Verdict.YES
+    assert verdict(findings) is Verdict.NO
+
+
+def test_plain_tuples_are_findings_of_their_own() -> None:
+    findings = [(Stance.BENEFIT, L1, 1.0), (Stance.NO_BENEFIT, L4, 1.0)]
+    assert verdict(findings) is Verdict.YES
+    assert verdict_explanation(findings) == (
+        "weighted by evidence level: 1 level 1 source for, 1 level 4 source against; randomized evidence decides"
+    )
+
+
+def test_level_weights_fall_with_the_level() -> None:
+    ordered = sorted(LEVEL_WEIGHTS, key=lambda level: level.rank)
+    weights = [LEVEL_WEIGHTS[level] for level in ordered]
+    assert weights == sorted(weights, reverse=True)
+    assert len(set(weights)) == len(weights)
