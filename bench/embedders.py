@@ -13,7 +13,9 @@ Measures:
     passages/s   embed() throughput on evidence_inference abstracts (title + abstract, median 263
                  words; the first --passages non-empty ones), single process, --threads threads
     query ms     embedding one question at a time: median and 95th percentile over 200 questions
-    corpus s     time to embed the whole BioASQ snippet corpus (18,687 docs, ~45 words each)
+    corpus s     time to embed the whole BioASQ snippet corpus (18,687 docs, ~45 words each); with
+                 --cache, the corpus vectors and this time are kept, so the slow transformers can
+                 run one per invocation (--only) and a last plain run assembles the table
     nDCG@10, R@100
                  exact cosine search of every BioASQ 7b-11b question against the snippet corpus
                  (doc text = title + abstract_snippets_merged, see shared/data/bioasq/SOURCE.md);
@@ -177,18 +179,20 @@ def query_latency(embedder: Embedder, queries: list[str]) -> tuple[float, float]
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
-def corpus_vectors(embedder: Embedder, corpus: Corpus, cache: Path | None) -> tuple[FloatArray, float | None]:
-    """Document vectors and the seconds they took (None when read from the cache)."""
+def corpus_vectors(embedder: Embedder, corpus: Corpus, cache: Path | None) -> tuple[FloatArray, float]:
+    """Document vectors and the seconds they took to compute (then or in the cached run)."""
     key = hashlib.sha256("\n".join(corpus.texts).encode()).hexdigest()[:12]
-    cached = cache / f"{embedder.name}-{key}.npy" if cache else None
-    if cached and cached.exists():
-        return np.load(cached, allow_pickle=False), None
+    cached = cache / f"{embedder.name}-{key}" if cache else None
+    if cached and cached.with_suffix(".json").exists():
+        seconds = json.loads(cached.with_suffix(".json").read_text())["seconds"]
+        return np.load(cached.with_suffix(".npy"), allow_pickle=False), seconds
     start = time.perf_counter()
     vectors = embed(embedder, corpus.texts, batch_size=256)
     seconds = time.perf_counter() - start
     if cached:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cached, vectors, allow_pickle=False)
+        np.save(cached.with_suffix(".npy"), vectors, allow_pickle=False)
+        cached.with_suffix(".json").write_text(json.dumps({"seconds": seconds}))
     return vectors, seconds
 
 
@@ -256,7 +260,10 @@ def main() -> None:
         "--static", action="append", default=[], metavar="NAME=PATH", help="another static model folder to compare"
     )
     parser.add_argument(
-        "--skip", action="append", default=[], help="leave out an embedder by name (minilm-torch, minilm-onnx, bm25)"
+        "--only",
+        action="append",
+        default=[],
+        help="run just this embedder (repeatable): minilm-torch, minilm-onnx, minilm-static-med, a --static NAME, bm25",
     )
     args = parser.parse_args()
 
@@ -276,7 +283,7 @@ def main() -> None:
 
     rows = []
     for name, factory, transformer in factories:
-        if name in args.skip:
+        if args.only and name not in args.only:
             continue
         try:
             embedder = factory()
@@ -285,7 +292,7 @@ def main() -> None:
             continue
         rows.append(dense_row(embedder, transformer, corpus, questions, args))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
-    if "bm25" not in args.skip:
+    if not args.only or "bm25" in args.only:
         rows.append(bm25_row(corpus, questions))
 
     print(

@@ -93,6 +93,7 @@ class Candidate:
     roles: dict[str, float]
     is_result: bool
     coverage: float = 1.0  # share of the question's concepts the sentence names
+    section: str | None = None  # the passage's section label (e.g. "CONCLUSIONS"), when known
     terms: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -179,6 +180,7 @@ def collect_candidates(
                     text=text,
                     relevance=score * (1.0 - 0.005 * rank),
                     coverage=coverage,
+                    section=hit.section,
                     stance=finding_stance(text, frame),
                     roles={role: float(len(cue.findall(text))) for role, cue in ROLE_CUES.items()},
                     is_result=bool(_RESULT.search(text)),

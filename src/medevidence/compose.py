@@ -47,7 +47,7 @@ from .models import (
 )
 from .plain import to_plain
 from .question import QuestionFrame, QuestionKind, parse_question, resolve_follow_up
-from .stance import Stance, verdict
+from .stance import Finding, Stance, finding_weight, verdict
 from .tokens import STOPWORDS
 from .verify import check_statement
 
@@ -364,17 +364,22 @@ def new_answer(question: str, frame: QuestionFrame, audience: Audience, case: Ca
 
 
 def verdict_for(frame: QuestionFrame, candidates: Sequence[Candidate]) -> Verdict | None:
-    """Yes/no questions only: the most relevant finding of each source, weighted by evidence level."""
+    """Yes/no questions only: every stated finding, weighted by relevance and by where it stands in
+    its source (a conclusion speaks for a study, a background sentence hardly), one vote per source."""
     if not frame.is_yes_no:
         return None
-    best: dict[int, Candidate] = {}
-    for candidate in candidates:
-        if candidate.stance is None or candidate.relevance < MIN_RELEVANCE:
-            continue
-        current = best.get(candidate.document.id)
-        if current is None or candidate.relevance > current.relevance:
-            best[candidate.document.id] = candidate
-    return verdict([(c.stance, c.document.evidence_level, c.relevance) for c in best.values() if c.stance])
+    findings = [
+        Finding(
+            stance=c.stance,
+            level=c.document.evidence_level,
+            relevance=c.relevance * finding_weight(c.text, c.section),
+            design=c.document.study_design,
+            source=c.document.id,
+        )
+        for c in candidates
+        if c.stance is not None
+    ]
+    return verdict(findings, frame)
 
 
 # -- the answer -------------------------------------------------------------------------------
