@@ -19,7 +19,7 @@ Statement metrics cover every statement an answer carries (bottom line, sections
 Reading grade is Flesch-Kincaid of an answer's statements joined, citation marks removed.
 
     .venv/bin/python bench/answers.py [--data DIR] [--cache DIR] [--sets pubmedqa,bioasq-yesno,...]
-        [--limit N] [--sample 100] [--split test|dev] [--out FILE.jsonl]
+        [--limit N] [--sample 100] [--split test|dev] [--rebuild] [--out FILE.jsonl]
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class Outcome:
     cited: int
     supported: int
     grade: float | None  # None for an answer with no statements
+    error: str | None = None  # the exception ``ask`` raised, which the run survives to count it
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -84,6 +85,7 @@ class Outcome:
             "cited": self.cited,
             "supported": self.supported,
             "grade": self.grade,
+            "error": self.error,
         }
 
 
@@ -97,6 +99,20 @@ def measure(answer: Answer, allowed: Sequence[str]) -> tuple[int, int, int, floa
     return len(statements), cited, len(statements) - unsupported, reading_grade(text) if statements else None
 
 
+def ask_one(library: Library, set_name: str, question: Question, audience: Audience, allowed: list[str]) -> Outcome:
+    gold = question.gold or None
+    started = time.perf_counter()
+    try:
+        answer = library.ask(question.text, audience=audience)
+    except Exception as exc:  # one crashing question must not hide the other results
+        error = f"{type(exc).__name__}: {exc}"
+        return Outcome(set_name, question.key, gold, None, time.perf_counter() - started, False, 0, 0, 0, None, error)
+    seconds = time.perf_counter() - started
+    statements, cited, supported, grade = measure(answer, allowed)
+    produced = bool(answer.references)
+    return Outcome(set_name, question.key, gold, answer.verdict, seconds, produced, statements, cited, supported, grade)
+
+
 def ask_all(
     library: Library,
     set_name: str,
@@ -107,24 +123,7 @@ def ask_all(
     allowed = list(COMPOSER_WORDS) + (list(plain_words()) if audience is Audience.PATIENT else [])
     outcomes = []
     for number, question in enumerate(questions, start=1):
-        started = time.perf_counter()
-        answer = library.ask(question.text, audience=audience)
-        seconds = time.perf_counter() - started
-        statements, cited, supported, grade = measure(answer, allowed)
-        outcomes.append(
-            Outcome(
-                set_name,
-                question.key,
-                question.gold or None,
-                answer.verdict,
-                seconds,
-                bool(answer.references),
-                statements,
-                cited,
-                supported,
-                grade,
-            )
-        )
+        outcomes.append(ask_one(library, set_name, question, audience, allowed))
         if number % 50 == 0 or number == len(questions):
             progress(f"{set_name}: {number}/{len(questions)}")
     return outcomes
@@ -148,7 +147,19 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def answers_table(console: Console, runs: dict[str, list[Outcome]]) -> None:
     table = Table(title="Answers")
-    columns = ("set", "asked", "produced", "statements", "per answer", "cited", "supported", "p50 s", "p95 s", "max s")
+    columns = (
+        "set",
+        "asked",
+        "errors",
+        "produced",
+        "statements",
+        "per answer",
+        "cited",
+        "supported",
+        "p50 s",
+        "p95 s",
+        "max s",
+    )
     for column in columns:
         table.add_column(column, justify="left" if column == "set" else "right")
     everything = [o for outcomes in runs.values() for o in outcomes]
@@ -159,6 +170,7 @@ def answers_table(console: Console, runs: dict[str, list[Outcome]]) -> None:
         table.add_row(
             name,
             str(len(outcomes)),
+            str(sum(1 for o in outcomes if o.error)),
             f"{len(produced)} ({len(produced) / len(outcomes):.0%})",
             str(statements),
             f"{statements / len(produced):.1f}" if produced else "-",
@@ -169,7 +181,13 @@ def answers_table(console: Console, runs: dict[str, list[Outcome]]) -> None:
             f"{max(seconds):.2f}",
         )
     console.print(table)
-    console.print("per answer = statements per produced answer; cited and supported are shares of all statements")
+    console.print(
+        "errors = asks that raised; produced = answers citing at least one reference; per answer = statements per"
+        " produced answer; cited and supported are shares of all statements; seconds per ask, wall clock"
+    )
+    errors = collections.Counter(o.error for o in everything if o.error)
+    for error, count in errors.most_common(5):
+        console.print(f"  raised {count}x: {error}")
 
 
 def grade_table(console: Console, runs: dict[str, list[Outcome]]) -> None:
@@ -258,6 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="ask at most this many questions per set")
     parser.add_argument("--sample", type=int, default=100, help="BioASQ summary questions (and patient) sampled")
     parser.add_argument("--split", choices=("test", "dev"), default="test", help="PubMedQA questions to ask")
+    parser.add_argument(
+        "--rebuild", action="store_true", help="ingest into a fresh library (after reader or chunking changes)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "answers.jsonl")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.sets.split(",") if s.strip()]
@@ -268,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=170)
     console.print("command: " + shlex.join([".venv/bin/python", "bench/answers.py", *sys.argv[1:]]))
     console.print(f"{machine()}; {revision()}; one run per question; data {args.data}")
-    library, build = pooled_library(args.data, args.cache)
+    library, build = pooled_library(args.data, args.cache, rebuild=args.rebuild)
     console.print(library_line(build))
     for failure in build.report.failures[:5]:
         console.print(f"ingest failure: {failure.source}: {failure.message}")

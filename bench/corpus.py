@@ -11,14 +11,16 @@ Sources, in the order they are written (a PMID already written is skipped, so th
 
 PubMedQA and PubMedRS-200 are written as PubMed XML with labelled ``AbstractText``, because the
 MEDLINE reader keeps labels as sections and the verdict weighs a sentence by its section. Evidence
-Inference has PMC ids and no PMIDs, so it goes in as JSONL with the PMCID as ``id`` (its labels stay
-inline in the text); BioASQ snippets have no labels and go in as JSONL too.
+Inference has PMC ids and no PMIDs, so it goes in as JSONL with the PMCID as ``id``, its labels left
+inline ("BACKGROUND: ...") for the JSONL reader to find; BioASQ snippets have no labels and go in as
+JSONL too.
 
     from corpus import pooled_library
     library, build = pooled_library(data_dir, cache_dir)
 
 The files and the library live under ``<cache>/pooled/``; a later call reuses them (ingest skips
-unchanged files), and a change of ``CORPUS_VERSION`` rebuilds both.
+unchanged files), and a change of ``CORPUS_VERSION`` rebuilds both. Ingest skips a file it has
+seen, so after a change to the readers, chunking or classifier pass ``rebuild=True``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from medevidence import IngestReport, Library
 
@@ -112,11 +113,20 @@ SOURCES: dict[str, tuple[Callable[[Path], Iterator[Record]], str]] = {
 }
 
 
+# Not xml.sax.saxutils: it imports urllib.request -> http, which bench/http.py hides when bench/ is on sys.path.
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
+
+
+def escape(text: str) -> str:
+    return _NOT_XML.sub("", text).translate(_XML_ESCAPES)
+
+
 def _xml_article(record: Record) -> str:
     parts = []
     for label, text in record.sections:
         if text.strip():
-            attribute = f" Label={quoteattr(label)}" if label else ""
+            attribute = f' Label="{escape(label)}"' if label else ""
             parts.append(f"<AbstractText{attribute}>{escape(text)}</AbstractText>")
     mesh = "".join(
         f"<MeshHeading><DescriptorName>{escape(term)}</DescriptorName></MeshHeading>" for term in record.mesh_terms
@@ -189,10 +199,14 @@ def source_files(data: Path, cache: Path) -> tuple[list[Path], dict[str, int]]:
     return files, counts
 
 
-def pooled_library(data: Path = DEFAULT_DATA, cache: Path = DEFAULT_CACHE, **settings: Any) -> tuple[Library, Build]:
-    """The pooled library, ingested on first use; ``settings`` are ``Library.open`` overrides."""
+def pooled_library(
+    data: Path = DEFAULT_DATA, cache: Path = DEFAULT_CACHE, rebuild: bool = False, **settings: Any
+) -> tuple[Library, Build]:
+    """The pooled library, ingested on first use (or afresh with ``rebuild``); ``settings`` go to ``Library.open``."""
     files, counts = source_files(data, cache)
     path = cache / "pooled" / "library"
+    if rebuild:
+        shutil.rmtree(path, ignore_errors=True)
     library = Library.open(path, **settings)
     started = time.perf_counter()
     report = library.ingest(files)

@@ -13,14 +13,15 @@ Measures:
     passages/s   embed() throughput on evidence_inference abstracts (title + abstract, median 263
                  words; the first --passages non-empty ones), single process, --threads threads
     query ms     embedding one question at a time: median and 95th percentile over 200 questions
-    corpus s     time to embed the whole BioASQ snippet corpus (18,687 docs, ~45 words each); with
-                 --cache, the corpus vectors and this time are kept, so the slow transformers can
-                 run one per invocation (--only) and a last plain run assembles the table
+    corpus s     time to embed the BioASQ snippet corpus (18,687 docs, ~45 words each, or the
+                 sample); with --cache the corpus vectors and this time are kept, so the slow
+                 transformers can run one per invocation (--only) and a last run assembles the table
     nDCG@10, R@100
-                 exact cosine search of every BioASQ 7b-11b question against the snippet corpus
+                 exact cosine search of the BioASQ 7b-11b questions against the snippet corpus
                  (doc text = title + abstract_snippets_merged, see shared/data/bioasq/SOURCE.md);
-                 relevant = the question's gold PMIDs that are in the corpus; questions with none
-                 are dropped
+                 relevant = the question's gold PMIDs that are in the corpus (all 2,310 questions
+                 have one). --sample-questions N keeps N random questions and a corpus of their
+                 gold docs plus --distractors random other docs, the same sample for every embedder
 
 The command behind the numbers in the report (2 cores shared with other jobs, no GPU):
 
@@ -127,6 +128,25 @@ def load_questions(data: Path, corpus: Corpus) -> list[Question]:
             if relevant:
                 questions.append(Question(record["id"], record["body"], relevant))
     return questions
+
+
+def sample(
+    corpus: Corpus, questions: list[Question], count: int, distractors: int, seed: int
+) -> tuple[Corpus, list[Question]]:
+    """``count`` questions drawn at random, and a corpus of their gold docs plus ``distractors`` other docs.
+
+    For when the transformers cannot embed all 18,687 docs within the time a run may take here.
+    """
+    rng = np.random.default_rng(seed)
+    chosen = [questions[index] for index in sorted(rng.choice(len(questions), size=count, replace=False))]
+    gold = sorted(set().union(*(question.relevant for question in chosen)))
+    others = sorted(set(range(len(corpus.ids))).difference(gold))
+    kept = gold + sorted(rng.choice(others, size=min(distractors, len(others)), replace=False).tolist())
+    position = {old: new for new, old in enumerate(kept)}
+    return (
+        Corpus([corpus.ids[index] for index in kept], [corpus.texts[index] for index in kept]),
+        [Question(q.id, q.text, {position[index] for index in q.relevant}) for q in chosen],
+    )
 
 
 def load_passages(data: Path, count: int) -> list[str]:
@@ -255,6 +275,9 @@ def main() -> None:
     parser.add_argument(
         "--transformer-passages", type=int, default=200, help="abstracts for the transformers' throughput test"
     )
+    parser.add_argument("--sample-questions", type=int, default=0, help="evaluate this many random questions (0: all)")
+    parser.add_argument("--distractors", type=int, default=5000, help="with --sample-questions: non-gold docs kept")
+    parser.add_argument("--seed", type=int, default=0, help="with --sample-questions: the random seed")
     parser.add_argument("--cache", type=Path, help="keep corpus vectors here between runs (.npy)")
     parser.add_argument(
         "--static", action="append", default=[], metavar="NAME=PATH", help="another static model folder to compare"
@@ -269,7 +292,13 @@ def main() -> None:
 
     corpus = load_corpus(args.data)
     questions = load_questions(args.data, corpus)
-    print(f"corpus: {len(corpus.texts)} docs; questions with a gold doc in it: {len(questions)}", flush=True)
+    if args.sample_questions:
+        corpus, questions = sample(corpus, questions, args.sample_questions, args.distractors, args.seed)
+        gold = len(corpus.texts) - args.distractors
+        scope = f"sample: {len(questions)} questions, seed {args.seed}, {gold} gold + {args.distractors} other docs"
+    else:
+        scope = "all questions with a gold doc in the corpus, the whole corpus"
+    print(f"corpus: {len(corpus.texts)} docs, {len(questions)} questions ({scope})", flush=True)
 
     # (name, factory, is a transformer)
     factories: list[tuple[str, Callable[[], Embedder], bool]] = [
@@ -296,7 +325,7 @@ def main() -> None:
         rows.append(bm25_row(corpus, questions))
 
     print(
-        f"\n{len(questions)} BioASQ 7b-11b questions x {len(corpus.texts)} docs, exact cosine; "
+        f"\n{len(questions)} BioASQ 7b-11b questions x {len(corpus.texts)} docs ({scope}), exact cosine; "
         f"throughput on {args.passages} evidence_inference abstracts, best of 3 (transformers: the first "
         f"{args.transformer_passages}, one run); threads={args.threads}, {os.cpu_count()} cores\n"
     )

@@ -2,8 +2,11 @@
 
 For each dataset the source is first converted to contract JSONL in a temporary folder (streamed,
 and not part of the timing). Each ingest then runs in a fresh subprocess into a fresh library, so
-the peak RSS reported is that ingest's alone. Every dataset is ingested twice, in full and as its
-first half, to show whether peak memory grows with corpus size.
+the peak RSS reported is that ingest's alone. The time is the whole ``Library.ingest`` call:
+parsing, classifying, chunking, storing and the search-index refresh at its end. Every dataset is
+ingested twice, as its first half and in full, to show whether peak memory grows with corpus size.
+The 1-minute load average at the start of each run is reported, since other work on the machine
+slows every figure.
 
     python bench/ingest.py --data ../shared/data [--limit N] [--datasets evidence_inference,bioasq]
 
@@ -107,6 +110,7 @@ def run_worker(jsonl: Path, library: Path, result: Path) -> None:
     from medevidence import Library
 
     lib = Library.open(library)
+    load = os.getloadavg()[0]
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     report = lib.ingest([jsonl], progress=True)
@@ -121,6 +125,7 @@ def run_worker(jsonl: Path, library: Path, result: Path) -> None:
         "first_failures": [outcome.message for outcome in report.failures[:3]],
         "passages": passages,
         "seconds": seconds,
+        "load": load,
         # Linux reports ru_maxrss in KiB.
         "rss_before_bytes": rss_before * 1024,
         "rss_peak_bytes": rss_peak * 1024,
@@ -165,13 +170,14 @@ def render(runs: list[Run], console: Console) -> None:
     table = Table(title="Library.ingest: one run each, fresh library, fresh process (sizes in MiB)")
     table.add_column("dataset")
     table.add_column("subset")
-    for column in ("input", "docs", "dup/fail", "passages", "seconds", "docs/s", "pass/s", "RSS before", "peak RSS"):
+    for column in ("input", "docs", "dup/fail", "passages", "seconds", "load", "docs/s", "pass/s", "RSS before"):
         table.add_column(column, justify="right")
+    table.add_column("peak RSS", justify="right")
     table.add_column("on disk", justify="right")
     for run in runs:
         cells = [run.dataset, run.subset, _mib(run.input_bytes)]
         if run.status != "ok":
-            table.add_row(*cells, f"[red]{run.status}[/]", *[""] * 8)
+            table.add_row(*cells, f"[red]{run.status}[/]", *[""] * 9)
             continue
         r = run.result
         seconds = r["seconds"]
@@ -181,6 +187,7 @@ def render(runs: list[Run], console: Console) -> None:
             f"{r['duplicates']:,}/{r['failures']:,}",
             f"{r['passages']:,}",
             f"{seconds:.1f}",
+            f"{r['load']:.1f}",
             f"{r['documents'] / seconds:,.1f}",
             f"{r['passages'] / seconds:,.0f}",
             _mib(r["rss_before_bytes"]),
@@ -188,9 +195,27 @@ def render(runs: list[Run], console: Console) -> None:
             _mib(run.library_bytes),
         )
     console.print(table)
+    memory_growth(runs, console)
     for run in runs:
         for message in run.result.get("first_failures", []):
             console.print(f"[yellow]{run.dataset} {run.subset} failure:[/] {message}")
+
+
+def memory_growth(runs: list[Run], console: Console) -> None:
+    """Compare peak RSS of the half and full ingest of each dataset: flat means memory is bounded."""
+    by_dataset: dict[str, dict[str, Run]] = {}
+    for run in runs:
+        if run.status == "ok":
+            by_dataset.setdefault(run.dataset, {})[run.subset] = run
+    for dataset, pair in by_dataset.items():
+        if "half" not in pair or "full" not in pair:
+            continue
+        half, full = pair["half"].result, pair["full"].result
+        console.print(
+            f"{dataset}: peak RSS {_mib(half['rss_peak_bytes'])} MiB for {half['documents']:,} documents, "
+            f"{_mib(full['rss_peak_bytes'])} MiB for {full['documents']:,} "
+            f"({full['rss_peak_bytes'] / half['rss_peak_bytes'] - 1:+.0%})"
+        )
 
 
 def _mib(size: int) -> str:

@@ -275,9 +275,11 @@ def render_readme(built: list[tuple[Source, list[Selected], int]]) -> str:
         "# Starter library",
         "",
         "A small library of real, openly licensed abstracts and patient-information pages, so that",
-        "`medevidence ingest starter/` gives a working library on a fresh install. It covers three",
-        "clinical themes, each present in every file so that one question finds randomised trials,",
-        "systematic reviews, observational studies and patient information:",
+        "`medevidence ingest starter/*.jsonl` gives a working library on a fresh install. Name the",
+        "JSONL files: ingesting the folder would also store this README and `questions.txt` as",
+        "documents. The library covers three clinical themes, each present in every file, so that one",
+        "question finds randomised trials, systematic reviews, observational studies and patient",
+        "information:",
         "",
         *(f"- **{theme}**: `{pattern.pattern}`" for theme, pattern in THEMES.items()),
         "",
@@ -287,13 +289,13 @@ def render_readme(built: list[tuple[Source, list[Selected], int]]) -> str:
         "",
         "The licences below are those of the datasets. The abstracts and pages inside them keep",
         "their own terms: PubMed abstracts belong to their publishers, PMC open-access articles carry",
-        "the licence of each article, and the NIH pages are US government works. The same documents",
-        "appear in the evaluation sets under `bench/`, so benchmarks use a fresh library, never one",
-        "built from this folder.",
+        "the licence of each article, and the NIH pages are, for the most part, US government works.",
+        "These documents also belong to the benchmark datasets, so benchmarks build a fresh library",
+        "and never use one built from this folder.",
         "",
-        f"Total: {total_docs} documents, {total_bytes / 1e6:.2f} MB. `questions.txt` holds sample questions",
-        "that were checked against this content by hand. This file and the JSONL files are written by",
-        "the build script; rebuild (byte-identical) and verify with:",
+        f"Total: {total_docs} documents, {total_bytes / 1e6:.2f} MB. `questions.txt` holds sample questions,",
+        "checked by hand against this content. The build script writes this file and the JSONL files;",
+        "rebuild them (byte-identical) and verify them with:",
         "",
         "```",
         REBUILD_COMMAND,
@@ -310,6 +312,7 @@ def render_readme(built: list[tuple[Source, list[Selected], int]]) -> str:
     lines += [
         "",
         "A document can match more than one theme, so the theme columns may sum to more than its total.",
+        "A record whose title and text repeat an earlier one (ignoring case and spacing) is left out.",
         "",
     ]
     for source, _, _ in built:
@@ -325,12 +328,26 @@ def render_readme(built: list[tuple[Source, list[Selected], int]]) -> str:
     return "\n".join(lines)
 
 
+def content_key(record: dict[str, Any]) -> str:
+    # The identity the engine uses to call a record a duplicate: title and text, ignoring case and spacing.
+    body = record.get("abstract") or record.get("text") or ""
+    return " ".join(f"{record['title']}\n{body}".split()).lower()
+
+
 def build(data: Path) -> dict[str, str]:
     """Every output file's name mapped to its exact content."""
     files: dict[str, str] = {}
     built: list[tuple[Source, list[Selected], int]] = []
+    seen: set[str] = set()
     for source in SOURCES:
-        selected = sorted(source.read(data), key=lambda item: record_key(item.record))
+        selected = []
+        # MedQuAD lists one NIDDK page under several anchors (#causes, #type2, ...) with the same
+        # text; a starter library should not report duplicates on its first ingest.
+        for item in sorted(source.read(data), key=lambda item: record_key(item.record)):
+            key = content_key(item.record)
+            if key not in seen:
+                seen.add(key)
+                selected.append(item)
         content = render_jsonl(selected)
         files[source.filename] = content
         built.append((source, selected, len(content.encode("utf-8"))))

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .models import Document, SearchHit
+from .models import Document, SearchHit, Section
 from .question import QuestionFrame
 from .sentences import sentence_spans
-from .stance import Stance, finding_stance
+from .stance import Stance, finding_stance, finding_weight
 from .tokens import STOPWORDS, analyze
 from .vocabulary import Concept
 
@@ -27,6 +27,7 @@ MAX_DOCUMENTS = 12
 # Words that shape a question without naming its subject: matching them is not relevance.
 _GENERIC_TERMS = frozenset(analyze("role effect use used option approach evidence current question"))
 _MAX_CONCEPT_WEIGHT = 6.0
+TITLE_SHARE = 0.35
 _NAMED = 0.3  # a concept counts as named when one of its spellings (weight >= 0.3) appears whole
 
 # -- the roles a sentence can play ------------------------------------------------------------
@@ -68,7 +69,8 @@ _RESULT = re.compile(
 )
 _NOT_A_STATEMENT = re.compile(
     r"(\?[\"'\u201d)]*$|\bdiscussed (here|elsewhere|below|above)\b|^(table|figure|fig\.)\s*\d|\boptions yes no\b|"
-    r"^image shows\b|\bpercentage of polled\b)",
+    r"^image shows\b|\bpercentage of polled\b|"
+    r"^\W*\d*\.?\s*[A-Z][\w'\u2019-]+,? [A-Z]{1,3}(,|\.|:| et al)|\bet al[.:,]? .{0,200}\b(19|20)\d\d\b[;.:])",
     re.IGNORECASE,
 )
 _BOILERPLATE = re.compile(
@@ -93,7 +95,8 @@ class Candidate:
     roles: dict[str, float]
     is_result: bool
     coverage: float = 1.0  # share of the question's concepts the sentence names
-    section: str | None = None  # the passage's section label (e.g. "CONCLUSIONS"), when known
+    section: str | None = None  # the section the sentence is in (e.g. "Conclusions"), when known
+    importance: float = 0.5  # how much the sentence speaks for its study: conclusion 1 ... methods 0
     terms: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -102,6 +105,35 @@ class Candidate:
 
 
 # -- candidates -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    """What every sentence of a document can lean on: its title, and the abbreviations it defines."""
+
+    title_terms: frozenset[str]
+    long_forms: dict[str, frozenset[str]]  # analysed short form -> analysed long form
+    sections: tuple[Section, ...] = ()
+
+    @classmethod
+    def of(cls, document: Document, abbreviations: Sequence[tuple[str, str]]) -> DocumentContext:
+        long_forms: dict[str, frozenset[str]] = {}
+        for short, long in abbreviations:
+            for term in analyze(short):
+                long_forms[term] = long_forms.get(term, frozenset()) | frozenset(analyze(long))
+        return cls(frozenset(analyze(document.title)), long_forms, document.sections)
+
+    def section_at(self, position: int) -> str | None:
+        """The label of the section a sentence starts in ("Results", "Conclusions"), if known."""
+        for section in self.sections:
+            if section.start <= position < section.end:
+                return section.label
+        return None
+
+    def expand(self, terms: frozenset[str]) -> frozenset[str]:
+        """Sentence terms plus the long form of each abbreviation the document defined ("AIs")."""
+        extra = [self.long_forms[t] for t in terms if t in self.long_forms]
+        return terms.union(*extra) if extra else terms
 
 
 @dataclass(frozen=True)
@@ -154,23 +186,39 @@ def collect_candidates(
     """Source sentences of the retrieved passages, scored for relevance, roles and stance."""
     analysed = concept_terms(concepts, library.retriever.index.idf)
     documents: dict[int, Document] = {}
+    contexts: dict[int, DocumentContext] = {}
     seen: set[tuple[int, int]] = set()
+    seen_text: set[str] = set()  # the same sentence repeated in a page or across copies of it
     candidates: list[Candidate] = []
     for rank, hit in enumerate(hits):
         if hit.document_id not in documents:
             if len(documents) >= MAX_DOCUMENTS:
                 continue
             documents[hit.document_id] = library.store.document_by_id(hit.document_id)
+            contexts[hit.document_id] = DocumentContext.of(
+                documents[hit.document_id], library.store.abbreviations_of(hit.document_id)
+            )
         document = documents[hit.document_id]
+        context = contexts[hit.document_id]
         for start, end in sentence_spans(document.text, hit.start, hit.end):
             if (document.id, start) in seen:
                 continue
             seen.add((document.id, start))
             text = document.text[start:end]
-            if not _usable(text):
+            folded = " ".join(text.lower().split())
+            if folded in seen_text or not _usable(text):
                 continue
-            terms = frozenset(analyze(text))
-            score, coverage = relevance(terms, analysed)
+            seen_text.add(folded)
+            terms = context.expand(frozenset(analyze(text)))
+            own, _ = relevance(terms, analysed)
+            # A sentence of an abstract inherits part of its title's relevance: "AIs increased the
+            # risk" answers a question that only the title spells out in full.
+            in_context, coverage = relevance(terms | context.title_terms, analysed)
+            score = (1 - TITLE_SHARE) * own + TITLE_SHARE * in_context
+            # Conclusions and results answer questions; methods and background rarely do.
+            section = context.section_at(start)
+            importance = finding_weight(text, section)
+            score *= 0.4 + 0.6 * importance
             candidates.append(
                 Candidate(
                     document=document,
@@ -180,7 +228,8 @@ def collect_candidates(
                     text=text,
                     relevance=score * (1.0 - 0.005 * rank),
                     coverage=coverage,
-                    section=hit.section,
+                    section=section,
+                    importance=importance,
                     stance=finding_stance(text, frame),
                     roles={role: float(len(cue.findall(text))) for role, cue in ROLE_CUES.items()},
                     is_result=bool(_RESULT.search(text)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .accounts import Role, User
 from .errors import MedevidenceError
 from .library import Library
-from .models import Audience, EvidenceLevel, IngestReport, StudyDesign
+from .models import Audience, EvidenceLevel, IngestReport, ReviewStatus, StudyDesign
 from .render import RENDERERS, render_text
 from .retrieve import SearchFilters, SearchMode
+from .review import Article, Board, Decision, Vote
+from .revision import AddComment, Edit, EditText, RemoveStatement, rendered_statements
 
 console = Console()
 error_console = Console(stderr=True)
@@ -363,6 +367,553 @@ def rebuild(obj: LibraryContext) -> None:
         except MedevidenceError as error:
             raise click.ClickException(str(error)) from error
     console.print(f"indexed {count:,} passages")
+
+
+# -- the review board ------------------------------------------------------------------------------
+#
+# Who acts: --as NAME with the password on the first line of standard input, or an API token in
+# MEDEVIDENCE_TOKEN. The token is read through click's envvar; the option is hidden because a
+# secret on the command line is visible to every user of the machine.
+
+_ACTING_HELP = (
+    "Acting as a board member: --as NAME reads that account's password from the first line of standard "
+    "input; otherwise the API token in the environment variable MEDEVIDENCE_TOKEN is used."
+)
+
+
+def _acting_options(command: Any) -> Any:
+    command = click.option(
+        "--as",
+        "as_name",
+        metavar="NAME",
+        help="Act as this account; its password is read from standard input. Without it: MEDEVIDENCE_TOKEN.",
+    )(command)
+    return click.option("--token", "token", envvar="MEDEVIDENCE_TOKEN", hidden=True)(command)
+
+
+def _read_secret(what: str) -> str:
+    """One line of standard input (a hidden prompt at a terminal); never a command-line argument."""
+    if sys.stdin.isatty():
+        return str(click.prompt(what, hide_input=True, err=True))
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException(f"expected {what} on standard input, but it was empty; pipe it in, one per line")
+    return line.rstrip("\r\n")
+
+
+def _actor(board: Board, as_name: str | None, token: str | None) -> User:
+    if as_name:
+        return board.authenticate(as_name, _read_secret(f"password for {as_name}"))
+    if token:
+        return board.authenticate_token(token)
+    raise click.ClickException(
+        "this command acts as a board member, but none was given; add --as NAME (password on standard input) "
+        "or set MEDEVIDENCE_TOKEN to an API token (`medevidence users token NAME`)"
+    )
+
+
+@contextmanager
+def _board(obj: LibraryContext, read_only: bool = False) -> Iterator[Board]:
+    with obj.open(read_only=read_only) as library:
+        try:
+            yield Board(library)
+        except MedevidenceError as error:
+            raise click.ClickException(str(error)) from error
+
+
+def _table(*columns: str) -> Table:
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _votes_summary(article: Article) -> str:
+    counts = [
+        (article.tally.approvals, "approve"),
+        (article.tally.changes_requested, "changes"),
+        (article.tally.rejections, "reject"),
+    ]
+    return ", ".join(f"{count} {label}" for count, label in counts if count) or "none"
+
+
+@cli.group(name="users", epilog=_ACTING_HELP)
+def users_group() -> None:
+    """Board accounts: admins, editors, reviewers."""
+
+
+@users_group.command(name="add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help="What the account may do.")
+@click.option("--specialty", help="A reviewer's field, e.g. 'medical oncology'.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the new account's password from standard input (after the acting account's, with --as).",
+)
+@_acting_options
+@click.pass_obj
+def add_user(
+    obj: LibraryContext,
+    name: str,
+    role: str,
+    specialty: str | None,
+    password_stdin: bool,
+    as_name: str | None,
+    token: str | None,
+) -> None:
+    """Add an account.
+
+    The first account must be an admin with a password (--password-stdin); after that only an admin
+    adds accounts. An account without a password acts through API tokens.
+    """
+    with _board(obj) as board:
+        actor = _actor(board, as_name, token) if as_name or token else None
+        password = _read_secret(f"password for the new account {name}") if password_stdin else None
+        user = board.create_user(name, role, actor=actor, password=password, specialty=specialty)
+    specialty_note = f" ({user.specialty})" if user.specialty else ""
+    click.echo(f"added {user.role.value} {user.name}{specialty_note}")
+    if not user.has_password:
+        click.echo(f"{user.name} has no password; issue an API token with `medevidence users token {user.name}`")
+
+
+@users_group.command(name="list")
+@click.pass_obj
+def list_users(obj: LibraryContext) -> None:
+    """List accounts: role, specialty, enabled."""
+    with _board(obj, read_only=True) as board:
+        users = board.users()
+    if not users:
+        click.echo(
+            "no accounts yet; add the first admin with `medevidence users add NAME --role admin --password-stdin`"
+        )
+        return
+    table = _table("name", "role", "specialty", "state", "signs in with", "created")
+    for user in users:
+        table.add_row(
+            user.name,
+            user.role.value,
+            user.specialty or "",
+            "disabled" if user.disabled else "enabled",
+            "password or token" if user.has_password else "token",
+            user.created_at,
+        )
+    console.print(table)
+
+
+@users_group.command(name="disable")
+@click.argument("name")
+@_acting_options
+@click.pass_obj
+def disable_user(obj: LibraryContext, name: str, as_name: str | None, token: str | None) -> None:
+    """Disable an account (admins only).
+
+    A disabled account can neither sign in nor act, and its votes stop counting.
+    """
+    with _board(obj) as board:
+        user = board.disable_user(_actor(board, as_name, token), name)
+    click.echo(f"disabled {user.name}; re-enable with `medevidence users enable {user.name}`")
+
+
+@users_group.command(name="enable")
+@click.argument("name")
+@_acting_options
+@click.pass_obj
+def enable_user(obj: LibraryContext, name: str, as_name: str | None, token: str | None) -> None:
+    """Enable a disabled account (admins only)."""
+    with _board(obj) as board:
+        user = board.enable_user(_actor(board, as_name, token), name)
+    click.echo(f"enabled {user.name}")
+
+
+@users_group.command(name="set-role")
+@click.argument("name")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@_acting_options
+@click.pass_obj
+def set_role(obj: LibraryContext, name: str, role: str, as_name: str | None, token: str | None) -> None:
+    """Change an account's role (admins only)."""
+    with _board(obj) as board:
+        user = board.set_role(_actor(board, as_name, token), name, role)
+    click.echo(f"{user.name} is now {user.role.value}")
+
+
+@users_group.command(name="passwd")
+@click.argument("name")
+@_acting_options
+@click.pass_obj
+def set_password(obj: LibraryContext, name: str, as_name: str | None, token: str | None) -> None:
+    """Set an account's password.
+
+    The new password is read from standard input, after the acting account's with --as. Admins set
+    anyone's; everyone else only their own.
+    """
+    with _board(obj) as board:
+        actor = _actor(board, as_name, token)
+        board.set_password(actor, name, _read_secret(f"new password for {name}"))
+    click.echo(f"set a new password for {name}")
+
+
+@users_group.command(name="token")
+@click.argument("name")
+@_acting_options
+@click.pass_obj
+def issue_token(obj: LibraryContext, name: str, as_name: str | None, token: str | None) -> None:
+    """Issue an API token for scripts.
+
+    The token is printed once, alone on standard output, and only its hash is stored. Admins issue
+    tokens for anyone; everyone else only for themselves.
+    """
+    with _board(obj) as board:
+        issued = board.issue_token(_actor(board, as_name, token), name)
+    click.echo(issued.secret)
+    click.echo(
+        f"token {issued.token.id} for {issued.token.user}: shown only this once; set it in MEDEVIDENCE_TOKEN, and "
+        f"revoke it with `medevidence users revoke-token {issued.token.id}`",
+        err=True,
+    )
+
+
+@users_group.command(name="tokens")
+@click.argument("name")
+@click.pass_obj
+def list_tokens(obj: LibraryContext, name: str) -> None:
+    """List an account's API tokens (first characters only)."""
+    with _board(obj, read_only=True) as board:
+        tokens = board.tokens(name)
+    table = _table("id", "starts with", "created", "revoked")
+    for item in tokens:
+        table.add_row(str(item.id), item.prefix, item.created_at, item.revoked_at or "")
+    console.print(table)
+
+
+@users_group.command(name="revoke-token")
+@click.argument("token_id", type=int)
+@_acting_options
+@click.pass_obj
+def revoke_token(obj: LibraryContext, token_id: int, as_name: str | None, token: str | None) -> None:
+    """Revoke an API token (its owner or an admin)."""
+    with _board(obj) as board:
+        revoked = board.revoke_token(_actor(board, as_name, token), token_id)
+    click.echo(f"revoked token {revoked.id} of {revoked.user}")
+
+
+@cli.group(name="review", epilog=_ACTING_HELP)
+def review_group() -> None:
+    """The review workflow: submit, vote, publish."""
+
+
+@review_group.command(name="submit")
+@click.argument("answer_id")
+@_acting_options
+@click.pass_obj
+def submit_answer(obj: LibraryContext, answer_id: str, as_name: str | None, token: str | None) -> None:
+    """Submit a stored answer for review.
+
+    The answer becomes an article at version 1 (editors and admins).
+    """
+    with _board(obj) as board:
+        article = board.submit(answer_id, _actor(board, as_name, token))
+    click.echo(
+        f"article {article.id} submitted as version 1 (status {article.status.value}); assign reviewers with "
+        f"`medevidence review assign {article.id} REVIEWER`"
+    )
+    if article.flagged:
+        click.echo(f"version 1 has flagged statements: `medevidence articles show {article.id}` lists them")
+
+
+@review_group.command(name="assign")
+@click.argument("article_id", type=int)
+@click.argument("reviewer")
+@_acting_options
+@click.pass_obj
+def assign_reviewer(
+    obj: LibraryContext, article_id: int, reviewer: str, as_name: str | None, token: str | None
+) -> None:
+    """Assign a reviewer to an article.
+
+    A submitted article goes under review (editors and admins).
+    """
+    with _board(obj) as board:
+        article = board.assign(article_id, _actor(board, as_name, token), reviewer)
+    click.echo(f"article {article.id} ({article.status.value}) reviewers: {', '.join(article.reviewers)}")
+
+
+_DECISIONS = {"--approve": Decision.APPROVE, "--request-changes": Decision.REQUEST_CHANGES, "--reject": Decision.REJECT}
+
+
+@review_group.command(name="vote")
+@click.argument("article_id", type=int)
+@click.option("--approve", "decision", flag_value=Decision.APPROVE.value, help="Approve the current version.")
+@click.option(
+    "--request-changes", "decision", flag_value=Decision.REQUEST_CHANGES.value, help="Ask the editor for changes."
+)
+@click.option("--reject", "decision", flag_value=Decision.REJECT.value, help="Vote to reject the article.")
+@click.option("--comment", default="", help="Why; shown to the editor and the other reviewers.")
+@click.option(
+    "--version",
+    "version",
+    type=int,
+    help="The version you reviewed; the vote is refused if a newer one was saved since. Default: the current one.",
+)
+@_acting_options
+@click.pass_obj
+def vote_on_article(
+    obj: LibraryContext,
+    article_id: int,
+    decision: str | None,
+    comment: str,
+    version: int | None,
+    as_name: str | None,
+    token: str | None,
+) -> None:
+    """Vote on an article's current version.
+
+    Only reviewers assigned to the article vote, and never on an article they submitted or revised.
+    """
+    if decision is None:
+        raise click.UsageError(f"say how you vote: {', '.join(_DECISIONS)}")
+    with _board(obj) as board:
+        vote = board.vote(article_id, _actor(board, as_name, token), decision, comment=comment, version=version)
+        article = board.article(article_id)
+        quorum = board.quorum
+    click.echo(
+        f"{vote.reviewer} voted {vote.decision.value} on version {vote.version} of article {article_id}; "
+        f"status {article.status.value} ({_votes_summary(article)}; quorum {quorum})"
+    )
+
+
+@review_group.command(name="revise")
+@click.argument("article_id", type=int)
+@click.option("--edit", "edits", nargs=2, multiple=True, metavar="N TEXT", help="Replace statement N's text.")
+@click.option("--remove", "removals", type=int, multiple=True, metavar="N", help="Remove statement N.")
+@click.option(
+    "--comment-on",
+    "comments",
+    nargs=2,
+    multiple=True,
+    metavar="N TEXT",
+    help="Add a note for reviewers on statement N.",
+)
+@click.option("--version", type=int, help="The version you edited; refused if a newer one was saved since.")
+@_acting_options
+@click.pass_obj
+def revise_article(
+    obj: LibraryContext,
+    article_id: int,
+    edits: tuple[tuple[str, str], ...],
+    removals: tuple[int, ...],
+    comments: tuple[tuple[str, str], ...],
+    version: int | None,
+    as_name: str | None,
+    token: str | None,
+) -> None:
+    """Save a new version of an article.
+
+    Statements are numbered as `medevidence articles show ID` prints them; every option may be
+    repeated. Edited statements are checked against their cited spans, and unsupported ones are
+    saved but flagged. A new version starts the votes again (editors and admins).
+    """
+    changes: list[Edit] = []
+    try:
+        changes += [EditText(int(number), text) for number, text in edits]
+        changes += [AddComment(int(number), text) for number, text in comments]
+    except ValueError as exc:
+        raise click.UsageError(f"a statement number must be a whole number such as 3 ({exc})") from exc
+    changes += [RemoveStatement(number) for number in removals]
+    with _board(obj) as board:
+        saved = board.revise(article_id, _actor(board, as_name, token), changes, version=version)
+        article = board.article(article_id)
+    click.echo(f"saved version {saved.number} of article {article_id} (status {article.status.value})")
+    click.echo(saved.diff)
+    for flag in saved.flags:
+        click.echo(f"flagged #{flag.statement}: {flag.reason}: {flag.text}")
+
+
+@review_group.command(name="publish")
+@click.argument("article_id", type=int)
+@_acting_options
+@click.pass_obj
+def publish_article(obj: LibraryContext, article_id: int, as_name: str | None, token: str | None) -> None:
+    """Publish an approved article (editors and admins)."""
+    with _board(obj) as board:
+        article = board.publish(article_id, _actor(board, as_name, token))
+    click.echo(f"published version {article.published_version} of article {article.id}")
+
+
+@review_group.command(name="reopen")
+@click.argument("article_id", type=int)
+@_acting_options
+@click.pass_obj
+def reopen_article(obj: LibraryContext, article_id: int, as_name: str | None, token: str | None) -> None:
+    """Reopen a published or rejected article.
+
+    A new review cycle starts on a new version; the published version stays readable (editors and
+    admins).
+    """
+    with _board(obj) as board:
+        article = board.reopen(article_id, _actor(board, as_name, token))
+    published = f"; version {article.published_version} stays published" if article.published_version else ""
+    click.echo(
+        f"article {article.id} reopened as version {article.current_version} ({article.status.value}){published}"
+    )
+
+
+@review_group.command(name="quorum")
+@click.argument("quorum", type=click.IntRange(min=1), required=False)
+@_acting_options
+@click.pass_obj
+def review_quorum(obj: LibraryContext, quorum: int | None, as_name: str | None, token: str | None) -> None:
+    """Show or set the review quorum.
+
+    The quorum is how many reviewer approvals (or rejections) decide an article; admins set it.
+    """
+    with _board(obj, read_only=quorum is None) as board:
+        if quorum is not None:
+            board.set_quorum(_actor(board, as_name, token), quorum)
+        current = board.quorum
+    click.echo(f"quorum: {current} reviewer approvals (or rejections) decide an article")
+
+
+@cli.group(name="articles")
+def articles_group() -> None:
+    """Articles: status, versions, votes."""
+
+
+@articles_group.command(name="list")
+@click.option("--status", type=click.Choice([s.value for s in ReviewStatus if s is not ReviewStatus.DRAFT]))
+@click.pass_obj
+def list_articles(obj: LibraryContext, status: str | None) -> None:
+    """List articles with status and votes."""
+    with _board(obj, read_only=True) as board:
+        articles = board.articles(status)
+    if not articles:
+        click.echo("no articles; an editor submits an answer with `medevidence review submit ANSWER_ID`")
+        return
+    table = _table("id", "question", "status", "version", "published", "votes")
+    for article in articles:
+        table.add_row(
+            str(article.id),
+            article.question,
+            article.status.value + (" (flagged)" if article.flagged else ""),
+            str(article.current_version),
+            str(article.published_version or ""),
+            _votes_summary(article),
+        )
+    console.print(table)
+
+
+@articles_group.command(name="show")
+@click.argument("article_id", type=int)
+@click.pass_obj
+def show_article(obj: LibraryContext, article_id: int) -> None:
+    """Show an article: versions, votes, flags.
+
+    Also who voted when on which version, editors' comments, and the numbered statements of the
+    current version.
+    """
+    with _board(obj, read_only=True) as board:
+        article = board.article(article_id)
+        versions = board.versions(article_id)
+        votes = board.votes(article_id)
+        quorum = board.quorum
+        users = {user.name: user for user in board.users()}
+    current = versions[-1]
+    echo = click.echo
+    echo(f"article {article.id}: {article.question}")
+    echo(f"answer {article.answer_id}; submitted by {article.created_by} on {article.created_at}")
+    published = f"; published version {article.published_version}" if article.published_version else ""
+    echo(f"status {article.status.value}; current version {article.current_version}{published}")
+    reviewers = [
+        name + (f" ({users[name].specialty})" if name in users and users[name].specialty else "")
+        for name in article.reviewers
+    ]
+    echo(f"reviewers: {', '.join(reviewers) or 'none yet'}")
+    echo(f"votes on version {article.current_version}: {_votes_summary(article)} (quorum {quorum})")
+    echo("\nversions:")
+    for version in versions:
+        flagged = f", {len(version.flags)} flagged" if version.flags else ""
+        echo(f"  v{version.number}  {version.created_at}  {version.author}  {version.note}{flagged}")
+    echo("\nvotes:")
+    for vote in votes:
+        comment = f'  "{vote.comment}"' if vote.comment else ""
+        why = _uncounted(vote, votes, article.current_version)
+        echo(f"  v{vote.version}  {vote.cast_at}  {vote.reviewer}  {vote.decision.value}{comment}{why}")
+    if not votes:
+        echo("  none yet")
+    if current.flags:
+        echo(f"\nflagged statements of version {current.number} (not supported by the spans they cite):")
+        for flag in current.flags:
+            echo(f"  #{flag.statement}: {flag.reason}")
+    if current.comments:
+        echo(f"\ncomments on version {current.number}:")
+        for note in current.comments:
+            echo(f"  #{note.statement}  {note.author}: {note.text}")
+    echo(f"\nstatements of version {current.number}:")
+    for line in rendered_statements(current.answer(), numbered=True):
+        echo(f"  {line}")
+
+
+def _uncounted(vote: Vote, votes: list[Vote], current_version: int) -> str:
+    """Why a vote does not count, for reviewers wondering where their approval went."""
+    if vote.counted:
+        return ""
+    if vote.version != current_version:
+        return "  (not counted: on an older version)"
+    if any(v.reviewer == vote.reviewer and v.version == vote.version and v.id > vote.id for v in votes):
+        return "  (not counted: replaced by a later vote)"
+    return "  (not counted: the reviewer is disabled or no longer a reviewer)"
+
+
+@articles_group.command(name="diff")
+@click.argument("article_id", type=int)
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.pass_obj
+def diff_versions(obj: LibraryContext, article_id: int, old: int, new: int) -> None:
+    """Diff the statements of two versions."""
+    with _board(obj, read_only=True) as board:
+        click.echo(board.diff(article_id, old, new) or f"versions {old} and {new} have the same statements")
+
+
+@cli.group(name="audit")
+def audit_group() -> None:
+    """The tamper-evident audit trail."""
+
+
+@audit_group.command(name="verify")
+@click.pass_obj
+def verify_audit(obj: LibraryContext) -> None:
+    """Check the audit trail's hash chain.
+
+    Exits 1 naming the first broken entry. Keep the printed head hash somewhere else to compare
+    later: it also reveals a log rewritten from start to end.
+    """
+    with _board(obj, read_only=True) as board:
+        report = board.verify_audit()
+    if not report.intact:
+        raise click.ClickException(
+            f"the audit trail is broken at entry {report.broken_seq}: {report.problem}; restore the library from "
+            "a backup and compare the two to see what was changed"
+        )
+    click.echo(f"audit trail intact: {report.entries} entries; head {report.head_hash or '(empty)'}")
+
+
+@audit_group.command(name="log")
+@click.option("--article", "article_id", type=int, help="Only the entries about this article.")
+@click.pass_obj
+def audit_log(obj: LibraryContext, article_id: int | None) -> None:
+    """Print the audit trail."""
+    with _board(obj, read_only=True) as board:
+        entries = board.audit_log(article_id)
+    if not entries:
+        click.echo("no audit entries yet")
+    for entry in entries:
+        where = f" article {entry.article_id}" if entry.article_id is not None else ""
+        versions = f" v{entry.from_version or '-'}→v{entry.to_version}" if entry.to_version is not None else ""
+        statuses = f" {entry.from_status}→{entry.to_status}" if entry.to_status is not None else ""
+        details = json.dumps(entry.details, ensure_ascii=False)
+        click.echo(f"#{entry.seq} {entry.at} {entry.actor} {entry.action}{where}{versions}{statuses} {details}")
 
 
 def main() -> None:

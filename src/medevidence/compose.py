@@ -40,6 +40,7 @@ from .models import (
     EvidenceLevel,
     Reference,
     ReferencePassage,
+    SearchHit,
     Statement,
     StatementKind,
     StudyDesign,
@@ -54,7 +55,8 @@ from .verify import check_statement
 if TYPE_CHECKING:
     from .library import Library
 
-RETRIEVED_PASSAGES = 40
+RETRIEVED_PASSAGES = 150
+PASSAGES_PER_DOCUMENT = 3
 MIN_RELEVANCE = 0.3
 MIN_COVERAGE = 0.5  # a statement must name at least half of the question's concepts
 SECTION_SIZE = 4
@@ -151,11 +153,14 @@ _CITATION_MARKER = re.compile(r"\s?\[(\d+(\s?[-\u2010-\u2015,]\s?\d+)*)\]|(?<=[a
 _SEE_ALSO = re.compile(r"\s?\((see|refer to) [^)]*\)", re.IGNORECASE)
 
 
+_LEADING_LABELS = re.compile(r"^(?:[A-Z][A-Z ,/&-]{1,40}:\s*)+")
+
+
 def trim(text: str) -> str:
     """Light compression that adds no words: citation markers, cross-references, leading connectives."""
     text = _CITATION_MARKER.sub("", text)
     text = _SEE_ALSO.sub("", text)
-    text = _LEADING_CONNECTIVE.sub("", " ".join(text.split()))
+    text = _LEADING_LABELS.sub("", _LEADING_CONNECTIVE.sub("", " ".join(text.split())))
     return text[:1].upper() + text[1:] if text else text
 
 
@@ -184,7 +189,7 @@ def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
 
 def ordered(candidates: Iterable[Candidate]) -> list[Candidate]:
     """Stronger evidence first, then more relevant; the document id breaks ties for stable output."""
-    return sorted(candidates, key=lambda c: (c.level_rank, -round(c.relevance, 3), c.document.id, c.start))
+    return sorted(candidates, key=lambda c: (c.level_rank, -round(c.relevance, 2), c.document.id, c.start))
 
 
 @dataclass
@@ -403,7 +408,7 @@ def compose_answer(
         answer.follow_up_of = previous.id
         answer.thread = [*previous.thread, previous.id]
     query = frame.text if not case else f"{frame.text} {case_query(case.values)}"
-    hits = library.search(query, k=RETRIEVED_PASSAGES)
+    hits = diverse(library.search(query, k=RETRIEVED_PASSAGES))
     candidates = collect_candidates(library, hits, library.retriever.concepts(frame.text), frame)
     relevant = [c for c in candidates if c.relevance >= MIN_RELEVANCE and c.coverage >= MIN_COVERAGE]
     if not relevant:
@@ -424,7 +429,7 @@ def compose_answer(
         return statement_from([candidate], book, audience)
 
     findings = [c for c in relevant if c.stance is not None]
-    lead = _strongest([c for c in findings if outcome_of(c.text)]) or _strongest(findings) or _strongest(relevant)
+    lead = _strongest(findings) or _strongest(relevant)
     assert lead is not None
     answer.bottom_line.append(take(lead))
     if drafts:
@@ -433,7 +438,13 @@ def compose_answer(
         if counter is not None:
             answer.bottom_line.append(take(counter))
     advice = _strongest(
-        [c for c in relevant if primary_role(c) in ("framework", "selection") and (c.document.id, c.start) not in used]
+        [
+            c
+            for c in relevant
+            if primary_role(c) in ("framework", "selection")
+            and c.importance >= 0.5
+            and (c.document.id, c.start) not in used
+        ]
     )
     if advice is not None and len(answer.bottom_line) < 3:
         answer.bottom_line.append(take(advice))
@@ -454,13 +465,32 @@ def compose_answer(
     return answer
 
 
+def diverse(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """At most ``PASSAGES_PER_DOCUMENT`` passages of each document, in rank order.
+
+    A long page repeats its topic in every passage; without a cap it fills the candidate list and
+    crowds out the short abstract that answers the question.
+    """
+    taken: Counter[int] = Counter()
+    kept = []
+    for hit in hits:
+        if taken[hit.document_id] < PASSAGES_PER_DOCUMENT:
+            taken[hit.document_id] += 1
+            kept.append(hit)
+    return kept
+
+
 def _strongest(candidates: Sequence[Candidate]) -> Candidate | None:
-    """Among the clearly relevant (within 60% of the best), the highest level of evidence."""
+    """Among the clearly relevant (within 60% of the best), the highest level of evidence, and within
+    one source its conclusion before its results before its background; a stated outcome breaks ties."""
     if not candidates:
         return None
     best = max(c.relevance for c in candidates)
     close = [c for c in candidates if c.relevance >= 0.6 * best]
-    return min(close, key=lambda c: (c.level_rank, -c.relevance, c.document.id, c.start))
+    return min(
+        close,
+        key=lambda c: (c.level_rank, -c.importance, outcome_of(c.text) is None, -c.relevance, c.document.id, c.start),
+    )
 
 
 def _sections(
@@ -565,7 +595,7 @@ def _conflict_summary(draft: ConflictDraft, book: ReferenceBook, audience: Audie
     against = describe(draft.against[:SIDE_SIZE])
     benefit = describe(draft.benefit[:SIDE_SIZE])
     if audience is Audience.PATIENT:
-        topic = to_plain(draft.topic)
+        topic = to_plain(draft.topic).lower()
         return f"The sources disagree about {topic}: {against} found no benefit, while {benefit} reported a benefit."
     return f"Sources disagree on {draft.topic}: {against} report no benefit, while {benefit} report benefit."
 

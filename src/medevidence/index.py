@@ -31,7 +31,7 @@ from .tokens import ANALYZER_VERSION, analyze
 
 INDEX_FORMAT_VERSION = 1
 MAX_SEGMENTS = 8
-MERGE_LIMIT = 300_000
+MERGE_LIMIT = 100_000  # passages merged at once: bounds the memory a merge needs, whatever the corpus size
 K1 = 1.2
 B = 0.75
 

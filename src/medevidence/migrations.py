@@ -99,10 +99,124 @@ CREATE TABLE answers (
 CREATE INDEX answers_follow_up_of ON answers (follow_up_of);
 """
 
+# The review board: accounts, articles with immutable versions, votes, and a hash-chained audit log.
+# Versions, votes and audit entries are only ever inserted; the triggers refuse anything else, so
+# a bug cannot rewrite history (someone editing the file directly is caught by `audit verify`).
+M004_REVIEW_BOARD = """
+CREATE TABLE board_users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'editor', 'reviewer')),
+    specialty TEXT,
+    password_hash TEXT,              -- argon2id; NULL for accounts that act only through API tokens
+    disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE board_tokens (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES board_users (id),
+    token_hash TEXT NOT NULL UNIQUE, -- sha256 of the token, which is shown once and never stored
+    prefix TEXT NOT NULL,            -- the token's first characters, to tell tokens apart in listings
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+
+-- No foreign key to answers: answers may be re-saved (INSERT OR REPLACE), and every version
+-- keeps its own full copy of the answer anyway.
+CREATE TABLE articles (
+    id INTEGER PRIMARY KEY,
+    answer_id TEXT NOT NULL UNIQUE,
+    question TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN
+        ('submitted', 'under_review', 'changes_requested', 'approved', 'rejected', 'published')),
+    current_version INTEGER NOT NULL,
+    published_version INTEGER,       -- stays readable while a reopened article is reviewed again
+    created_by INTEGER NOT NULL REFERENCES board_users (id),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX articles_status ON articles (status);
+
+CREATE TABLE article_versions (
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    number INTEGER NOT NULL,
+    author_id INTEGER NOT NULL REFERENCES board_users (id),
+    created_at TEXT NOT NULL,
+    note TEXT NOT NULL,              -- why the version exists: submitted, revised, reopened
+    body TEXT NOT NULL,              -- the full answer JSON of this version (CONTRACT.md)
+    diff TEXT NOT NULL,              -- unified diff of the rendered statements against the previous version
+    flags TEXT NOT NULL,             -- JSON list: statements the cited spans do not support, with why
+    comments TEXT NOT NULL,          -- JSON list: editors' comments on statements, for the reviewers
+    PRIMARY KEY (article_id, number)
+);
+
+CREATE TABLE article_reviewers (
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    user_id INTEGER NOT NULL REFERENCES board_users (id),
+    assigned_by INTEGER NOT NULL REFERENCES board_users (id),
+    assigned_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, user_id)
+);
+
+-- A reviewer may vote again on the same version; their latest vote on it is the one that counts.
+CREATE TABLE votes (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    reviewer_id INTEGER NOT NULL REFERENCES board_users (id),
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'request_changes', 'reject')),
+    comment TEXT NOT NULL,
+    cast_at TEXT NOT NULL,
+    FOREIGN KEY (article_id, version) REFERENCES article_versions (article_id, number)
+);
+CREATE INDEX votes_article_version ON votes (article_id, version, reviewer_id);
+
+-- seq counts from 1 without gaps, so a deleted entry shows as a gap; hash = sha256(prev_hash +
+-- canonical JSON of the entry), so a changed entry no longer matches its hash.
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_id INTEGER,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    article_id INTEGER,
+    from_version INTEGER,
+    to_version INTEGER,
+    from_status TEXT,
+    to_status TEXT,
+    details TEXT NOT NULL,           -- JSON object
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_log_article ON audit_log (article_id);
+
+-- Board-wide state: the audit head (seq and hash of the newest entry, written in the same
+-- transaction as the entry, so cutting entries off the end is detected) and the review quorum.
+CREATE TABLE board_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TRIGGER article_versions_immutable BEFORE UPDATE ON article_versions
+BEGIN SELECT RAISE(ABORT, 'article versions are immutable; save a new version instead'); END;
+CREATE TRIGGER article_versions_kept BEFORE DELETE ON article_versions
+BEGIN SELECT RAISE(ABORT, 'article versions are kept for the audit trail'); END;
+CREATE TRIGGER votes_immutable BEFORE UPDATE ON votes
+BEGIN SELECT RAISE(ABORT, 'votes are immutable; cast a new vote instead'); END;
+CREATE TRIGGER votes_kept BEFORE DELETE ON votes
+BEGIN SELECT RAISE(ABORT, 'votes are kept for the audit trail'); END;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_kept BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_documents", M001_DOCUMENTS),
     ("m002_abbreviations", M002_ABBREVIATIONS),
     ("m003_answers", M003_ANSWERS),
+    ("m004_review_board", M004_REVIEW_BOARD),
 ]
 
 

@@ -379,6 +379,13 @@ class SQLiteStore:
         )
         return [(row[0], row[1], row[2]) for row in rows]
 
+    def abbreviations_of(self, document_id: int) -> list[tuple[str, str]]:
+        """``(short form, long form)`` pairs the document defines itself."""
+        rows = self.connection.execute(
+            "SELECT short_form, long_form FROM abbreviations WHERE document_id = ? ORDER BY short_form", (document_id,)
+        )
+        return [(row[0], row[1]) for row in rows]
+
     def max_passage_id(self) -> int:
         return int(self.connection.execute("SELECT coalesce(max(id), 0) FROM passages").fetchone()[0])
 

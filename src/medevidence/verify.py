@@ -4,9 +4,10 @@ A *source* statement passes when (1) at least ``MIN_OVERLAP`` of its content ter
 cited spans (or, for words a renderer may add, in the references' titles and author names, or in
 the plain-language vocabulary of patient answers), and (2) every number it states occurs in a
 cited span. The threshold is 0.75: the composer only trims clauses and swaps technical words for
-lay ones, which keeps well over 75% of content terms, while a sentence about something else
-shares far fewer (measured in tests/test_verify.py on real abstracts). Numbers are checked
-separately because one changed number is a different claim with almost the same words.
+lay ones (whose words are allowed explicitly), so its statements keep all their content terms,
+while a sentence about something else shares few of them (tests/test_verify.py shows both).
+A language model's paraphrase must keep three in four content words of its source. Numbers are
+checked separately because one changed number is a different claim with almost the same words.
 
 A *framing* statement (connective text about the evidence base) passes when every study design
 it names is the design of a reference it cites, and it states no number other than counts of

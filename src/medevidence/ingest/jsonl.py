@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import BadRecord, EmptySource, UnreadableSource
 from ..models import ParsedDocument, SourceFormat
-from .normalize import normalize_text
+from .normalize import labelled_sections, normalize_text
 
 # One line longer than this is refused rather than parsed into memory.
 MAX_LINE_BYTES = 20_000_000
@@ -90,8 +90,10 @@ def parse_record(record: Any, source: str, location: str) -> ParsedDocument:
         raise BadRecord(source, location, "the record has no 'abstract', 'text' or 'title'", f"give it {_FIELDS}")
     pmid = _identifier(record.get("pmid"))
     external_id = _identifier(record.get("id"))
+    text = text or normalize_text(title)
     return ParsedDocument(
-        text=text or normalize_text(title),
+        text=text,
+        sections=labelled_sections(text),
         source_format=SourceFormat.JSONL,
         title=normalize_text(title),
         authors=_string_list(record.get("authors"), source, location, "authors"),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..models import Section
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200c\u200d\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -35,6 +37,20 @@ def normalize_text(text: str) -> str:
     text = "\n".join(line.strip() for line in text.split("\n"))
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
+
+
+# "BACKGROUND: ...", "METHODS AND RESULTS: ..." at a line start or right after a sentence, as in
+# structured abstracts flattened to plain text.
+_ABSTRACT_LABEL = re.compile(r"(?:^|(?<=\n)|(?<=[.!?] ))([A-Z][A-Z ,/&-]{2,40}[A-Z]):[ \n]")
+
+
+def labelled_sections(text: str) -> list[Section]:
+    """Sections of a structured abstract written as "LABEL: text" runs."""
+    starts = [(m.start(), m.group(1).title()) for m in _ABSTRACT_LABEL.finditer(text)]
+    return [
+        Section(label, start, starts[i + 1][0] if i + 1 < len(starts) else len(text))
+        for i, (start, label) in enumerate(starts)
+    ]
 
 
 def dehyphenate(text: str, known_words: frozenset[str] | None = None) -> str:
