@@ -868,7 +868,7 @@ def tune(bench: Bench, args: argparse.Namespace) -> None:
     dev = bench.limited(DEV_SETS, args.limit_queries)
     qids = list(dict.fromkeys(q for qids in dev.values() for q in qids))
     libraries = {}
-    for embedder in (STATIC, ONNX):
+    for embedder in args.embedders.split(","):
         if "error" not in ensure_library(embedder, bench, args.cache, args.rebuild):
             libraries[embedder] = str(args.cache / f"library-{embedder}")
     out = args.cache / f"candidates-{_sha1(json.dumps([bench.corpus_digest, qids]))[:10]}"
@@ -1415,6 +1415,7 @@ def main() -> None:
     parser.add_argument("--sets", default=",".join(TEST_SETS), help=f"query sets to report: {', '.join(ALL_SETS)}")
     parser.add_argument("--scale", choices=("none", "100k", "1m", "both"), default="none")
     parser.add_argument("--tune", action="store_true", help="sweep fusion settings on the dev sets")
+    parser.add_argument("--embedders", default=f"{STATIC},{ONNX}", help="dense models the --tune sweep covers")
     parser.add_argument(
         "--tuned", default=None, help="settings of the 'tuned' system, JSON, e.g. '{\"dense_weight\": 0.5}'"
     )

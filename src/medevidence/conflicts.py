@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .candidates import Candidate
-from .models import Audience, StudyDesign
+from .models import Audience, EvidenceLevel, StudyDesign
 from .stance import Stance
 
 # Outcomes that findings are about; a conflict needs both sides to speak of the same one.
@@ -93,12 +93,24 @@ _DESIGN_RANK = {
 }
 
 
+_DESIGN_OF_LEVEL = {
+    EvidenceLevel.LEVEL_1: StudyDesign.SYSTEMATIC_REVIEW,
+    EvidenceLevel.LEVEL_2: StudyDesign.RCT,
+    EvidenceLevel.LEVEL_3: StudyDesign.COHORT,
+    EvidenceLevel.LEVEL_4: StudyDesign.CASE_SERIES,
+}
+
+
 def reported_design(candidate: Candidate) -> StudyDesign:
     """The design of the study a sentence reports, else the design of its document."""
     for design, pattern in _REPORTED:
         if pattern.search(candidate.text):
             return design
-    return candidate.document.study_design
+    document = candidate.document
+    if document.study_design is StudyDesign.NEWS_REPORT:
+        # A news report is graded as the study it reports (level 2: a randomized trial).
+        return _DESIGN_OF_LEVEL.get(document.evidence_level, StudyDesign.NEWS_REPORT)
+    return document.study_design
 
 
 def strongest_design(candidates: Sequence[Candidate]) -> StudyDesign:
