@@ -916,5 +916,59 @@ def audit_log(obj: LibraryContext, article_id: int | None) -> None:
         click.echo(f"#{entry.seq} {entry.at} {entry.actor} {entry.action}{where}{versions}{statuses} {details}")
 
 
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. The default lets only this computer connect; 0.0.0.0 opens it to the network.",
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option(
+    "--allow-host",
+    "allowed_hosts",
+    multiple=True,
+    help="Another host name the server answers to (repeatable), e.g. the name it is reached by on the network.",
+)
+@click.option("--max-upload-mb", type=float, help="Largest upload, all files together, in MB (default 100).")
+@click.option(
+    "--rate-limit",
+    "rate_limit_per_minute",
+    type=click.IntRange(min=0),
+    help="Requests a minute each client address may make (default 600; 0 turns the limit off).",
+)
+@click.pass_obj
+def serve(
+    obj: LibraryContext,
+    host: str,
+    port: int,
+    allowed_hosts: tuple[str, ...],
+    max_upload_mb: float | None,
+    rate_limit_per_minute: int | None,
+) -> None:
+    """HTTP API and web pages over this library; the API is described at /openapi.json."""
+    import uvicorn
+
+    from .web import create_app
+    from .web.settings import LOOPBACK_HOSTS
+
+    try:
+        app = create_app(
+            obj.path,
+            allowed_hosts=(*LOOPBACK_HOSTS, *allowed_hosts),
+            max_upload_mb=max_upload_mb,
+            rate_limit_per_minute=rate_limit_per_minute,
+        )
+    except MedevidenceError as error:
+        raise click.ClickException(str(error)) from error
+    if host not in LOOPBACK_HOSTS:
+        console.print(
+            f"[yellow]listening on {host}[/]: anyone who can reach it can read this library and add to it; "
+            "name the host it is reached by with --allow-host"
+        )
+    console.print(f"serving {obj.path} at http://{'localhost' if host in LOOPBACK_HOSTS else host}:{port}/")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
 def main() -> None:
     cli(prog_name="medevidence")
