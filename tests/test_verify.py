@@ -27,8 +27,19 @@ COHORT = "In this registry of 3,200 women, surgery of the primary tumour was ass
 
 def reference(n: int, text: str, design: StudyDesign, level: EvidenceLevel) -> Reference:
     return Reference(
-        n=n, document_id=n, doc_id=str(n), title=f"Source {n}", authors=["Badwe R"], year=2015, journal=None,
-        pmid=None, doi=None, url=None, study_design=design, evidence_level=level, design_reason="",
+        n=n,
+        document_id=n,
+        doc_id=str(n),
+        title=f"Source {n}",
+        authors=["Badwe R"],
+        year=2015,
+        journal=None,
+        pmid=None,
+        doi=None,
+        url=None,
+        study_design=design,
+        evidence_level=level,
+        design_reason="",
         passages=[ReferencePassage(passage_id=n, text=text, start=0, end=len(text))],
     )
 
@@ -87,9 +98,7 @@ def test_patient_wording_is_supported_only_with_the_lay_vocabulary() -> None:
         ("Evidence base: 1 cohort study [2] of 3,200 women.", [2], False),
     ],
 )
-def test_framing_may_only_name_designs_and_counts_its_citations_have(
-    text: str, citations: list[int], ok: bool
-) -> None:
+def test_framing_may_only_name_designs_and_counts_its_citations_have(text: str, citations: list[int], ok: bool) -> None:
     statement = Statement(text=text, citations=citations, kind=StatementKind.FRAMING)
     assert check_statement(statement, REFERENCES).supported is ok
 
