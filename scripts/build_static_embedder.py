@@ -250,7 +250,7 @@ def build(args: argparse.Namespace) -> None:
         "files": {name: sha256(out / name) for name in ("embeddings.npy", "tokenizer.json", "vocabulary_added.txt")},
     }
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    (out / "README.md").write_text(MODEL_README.format(name=args.name, **config), encoding="utf-8")
+    (out / "README.md").write_text(MODEL_README.format(**config), encoding="utf-8")
 
     # The ONNX MiniLM embedder needs the original WordPiece tokenizer (the int8 package has none);
     # 0.5 MB here saves users the 90 MB torch package just for a tokenizer.
