@@ -143,3 +143,10 @@ def test_yes_no_questions_get_a_verdict(library: Library) -> None:
     assert answer.verdict is not None
     assert answer.verdict.value in {"no", "mixed"}, "the randomized trial found no survival benefit"
     assert answer.verdict.value in answer.bottom_line[-1].text
+
+
+def test_every_question_kind_has_a_section_shape() -> None:
+    from medevidence.compose import SECTION_TITLES
+    from medevidence.question import QuestionKind
+
+    assert set(SECTION_TITLES) == set(QuestionKind)

@@ -113,6 +113,14 @@ SECTION_TITLES: dict[QuestionKind, list[tuple[str, str, str]]] = {
         ("factors", "Factors that change the effect", "Things that change how well it works"),
         ("decision", "Decisions with the patient", "Deciding with your care team"),
     ],
+    QuestionKind.ETIOLOGY: [
+        ("evidence", "What the evidence shows about causes and risk, strongest design first", "What studies found"),
+        ("factors", "Risk factors", "Things that raise or lower the risk"),
+        ("selection", "Who is affected", "Who this affects"),
+        ("framework", "Current understanding", "What is known"),
+        ("risks", "Cautions", "Things to watch for"),
+        ("decision", "Discussing the risk", "Talking about the risk"),
+    ],
     QuestionKind.GENERAL: [
         ("evidence", "Key findings, strongest design first", "What studies found"),
         ("framework", "Current approach", "What is usually done"),
