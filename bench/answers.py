@@ -13,13 +13,16 @@ a warm-up outside the timings. Sets (``--sets``):
 * ``bioasq-summary``: a seeded sample (``--sample``) of the summary questions, clinician audience.
 * ``patient``: the same sample asked for the patient audience, so reading grades pair up.
 
+``--scale 100000`` asks against a separate library, the pooled corpus grown past 100,000 passages
+with Evidence Inference full texts (``corpus.pooled_library``), for latency at that size.
+
 Statement metrics cover every statement an answer carries (bottom line, sections, conflicts):
 "cited" = at least one citation and each resolves to a reference; "supported" = it passes
 ``medevidence.verify`` against the spans it cites (patient answers may also use the lay words).
 Reading grade is Flesch-Kincaid of an answer's statements joined, citation marks removed.
 
     .venv/bin/python bench/answers.py [--data DIR] [--cache DIR] [--sets pubmedqa,bioasq-yesno,...]
-        [--limit N] [--sample 100] [--split test|dev] [--rebuild] [--out FILE.jsonl]
+        [--limit N] [--sample 100] [--split test|dev] [--rebuild] [--scale PASSAGES] [--out FILE.jsonl]
 """
 
 from __future__ import annotations
@@ -279,6 +282,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rebuild", action="store_true", help="ingest into a fresh library (after reader or chunking changes)"
     )
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        metavar="PASSAGES",
+        help="use a separate library grown past PASSAGES passages with Evidence Inference full texts (latency)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "answers.jsonl")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.sets.split(",") if s.strip()]
@@ -289,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=170)
     console.print("command: " + shlex.join([".venv/bin/python", "bench/answers.py", *sys.argv[1:]]))
     console.print(f"{machine()}; {revision()}; one run per question; data {args.data}")
-    library, build = pooled_library(args.data, args.cache, rebuild=args.rebuild)
+    library, build = pooled_library(args.data, args.cache, rebuild=args.rebuild, min_passages=args.scale)
     console.print(library_line(build))
     for failure in build.report.failures[:5]:
         console.print(f"ingest failure: {failure.source}: {failure.message}")

@@ -199,17 +199,67 @@ def source_files(data: Path, cache: Path) -> tuple[list[Path], dict[str, int]]:
     return files, counts
 
 
+FULLTEXT_BATCH = 250  # Evidence Inference full texts per file: the unit a scaled library grows by
+
+
+def fulltext_files(data: Path, cache: Path) -> list[Path]:
+    """Evidence Inference full texts (PMC trial reports, ~3,900 words each) as JSONL batches, written once.
+
+    Each is its own document, id ``<PMCID>-full``, beside the abstract of the same trial: a long
+    real text to grow a library to a size, not new evidence.
+    """
+    directory = cache / "pooled" / "fulltext"
+    done = directory / "complete"
+    if not done.is_file():
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        with gzip.open(data / "evidence_inference" / "fulltexts.jsonl.gz", "rt", encoding="utf-8") as handle:
+            rows = [json.loads(line) for line in handle]
+        for first in range(0, len(rows), FULLTEXT_BATCH):
+            with (directory / f"fulltext-{first // FULLTEXT_BATCH:03d}.jsonl").open("w", encoding="utf-8") as out:
+                for row in rows[first : first + FULLTEXT_BATCH]:
+                    line = {"id": f"{row['pmcid']}-full", "title": _title_of(row["text"]), "text": row["text"]}
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        done.touch()
+    return sorted(directory.glob("fulltext-*.jsonl"))
+
+
+def _title_of(text: str) -> str:
+    """The line after the "TITLE:" header these texts open with, or nothing."""
+    head, _, rest = text.partition("TITLE:")
+    return "" if head.strip() else next((line.strip() for line in rest.splitlines() if line.strip()), "")
+
+
 def pooled_library(
-    data: Path = DEFAULT_DATA, cache: Path = DEFAULT_CACHE, rebuild: bool = False, **settings: Any
+    data: Path = DEFAULT_DATA,
+    cache: Path = DEFAULT_CACHE,
+    rebuild: bool = False,
+    min_passages: int = 0,
+    **settings: Any,
 ) -> tuple[Library, Build]:
-    """The pooled library, ingested on first use (or afresh with ``rebuild``); ``settings`` go to ``Library.open``."""
+    """The pooled library, ingested on first use (or afresh with ``rebuild``); ``settings`` go to ``Library.open``.
+
+    With ``min_passages`` it is a separate library, grown past that many passages by adding
+    Evidence Inference full texts a batch at a time: for latency at a given size.
+    """
     files, counts = source_files(data, cache)
-    path = cache / "pooled" / "library"
+    path = cache / "pooled" / ("library" if not min_passages else f"library-{min_passages}")
     if rebuild:
         shutil.rmtree(path, ignore_errors=True)
     library = Library.open(path, **settings)
     started = time.perf_counter()
     report = library.ingest(files)
-    seconds = time.perf_counter() - started if report.unchanged_files < len(files) else 0.0
+    changed = report.unchanged_files < len(files)
+    if min_passages:
+        full = 0
+        for batch in fulltext_files(data, cache):
+            if library.stats().passages >= min_passages:
+                break
+            batch_report = library.ingest([batch])
+            report.outcomes.extend(batch_report.outcomes)
+            changed = changed or batch_report.unchanged_files == 0
+            full += FULLTEXT_BATCH
+        counts = {**counts, "evidence_inference full texts (up to)": full}
+    seconds = time.perf_counter() - started if changed else 0.0
     stats = library.stats()
     return library, Build(counts, seconds, report, stats.documents, stats.passages, path)
