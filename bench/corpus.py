@@ -214,7 +214,7 @@ def fulltext_files(data: Path, cache: Path) -> list[Path]:
         shutil.rmtree(directory, ignore_errors=True)
         directory.mkdir(parents=True)
         with gzip.open(data / "evidence_inference" / "fulltexts.jsonl.gz", "rt", encoding="utf-8") as handle:
-            rows = [json.loads(line) for line in handle]
+            rows = [row for row in map(json.loads, handle) if row["text"].strip()]
         for first in range(0, len(rows), FULLTEXT_BATCH):
             with (directory / f"fulltext-{first // FULLTEXT_BATCH:03d}.jsonl").open("w", encoding="utf-8") as out:
                 for row in rows[first : first + FULLTEXT_BATCH]:

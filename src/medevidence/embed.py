@@ -7,7 +7,7 @@ a zero row: it is similar to nothing rather than arbitrarily similar to somethin
 Built-in embedders, by configured name (``EMBEDDERS``):
 
     minilm-static-med   StaticEmbedder on the shipped static model (the default): all-MiniLM-L6-v2
-                        distilled into one vector per token plus 20k medical words; numpy and
+                        distilled into one vector per token plus 13.6k medical words; numpy and
                         tokenizers only, thousands of passages per second on one core
     minilm-onnx         MiniLMOnnxEmbedder: the full all-MiniLM-L6-v2 transformer, int8, on
                         onnxruntime; better on general text, ~100x slower; extra ``minilm``

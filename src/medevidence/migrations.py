@@ -212,11 +212,24 @@ CREATE TRIGGER audit_log_kept BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """
 
+# Sign-in sessions of the web pages. The cookie holds a random id; only its sha256 is stored, so a
+# copy of the database does not let anyone act as a signed-in board member.
+M005_WEB_SESSIONS = """
+CREATE TABLE web_sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES board_users (id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX web_sessions_expires ON web_sessions (expires_at);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("m001_documents", M001_DOCUMENTS),
     ("m002_abbreviations", M002_ABBREVIATIONS),
     ("m003_answers", M003_ANSWERS),
     ("m004_review_board", M004_REVIEW_BOARD),
+    ("m005_web_sessions", M005_WEB_SESSIONS),
 ]
 
 

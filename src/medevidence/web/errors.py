@@ -7,6 +7,13 @@ Library errors are translated here, at the edge:
 MedevidenceError
 ├── DocumentNotFound, AnswerNotFound   404
 ├── QueryError                         422 (its message names the fix)
+├── BoardError                         the board's own message, which names the fix:
+│   ├── AuthenticationFailed           401 (not signed in, bad password or token)
+│   ├── AccountDisabled, NotPermitted  403 (wrong role, self-review, disabled account)
+│   ├── ArticleNotFound                404
+│   ├── DuplicateArticle, TransitionNotAllowed, StaleVersion, FlaggedVersion
+│   │                                  409 (the article's state does not allow it)
+│   └── anything else                  422 (invalid edit, account or name)
 ├── StoreError                         503, details only in the server log
 └── anything else                      500, details only in the server log
 
@@ -28,7 +35,18 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from .. import DocumentNotFound, MedevidenceError, QueryError, StoreError
-from ..errors import AnswerNotFound
+from ..errors import (
+    AccountDisabled,
+    AnswerNotFound,
+    ArticleNotFound,
+    AuthenticationFailed,
+    BoardError,
+    DuplicateArticle,
+    FlaggedVersion,
+    NotPermitted,
+    StaleVersion,
+    TransitionNotAllowed,
+)
 
 logger = logging.getLogger("medevidence.web")
 
@@ -92,9 +110,27 @@ def translate(exc: MedevidenceError) -> WebError:
         return WebError(404, f"no answer {exc.answer_id!r} in this library; answer ids come back from POST /api/ask")
     if isinstance(exc, QueryError):
         return WebError(422, str(exc))
+    if isinstance(exc, BoardError):
+        return _board_error(exc)
     if isinstance(exc, StoreError):
         return _logged(exc, 503, "the library database could not be read or written")
     return _logged(exc, 500, "the server could not complete this request")
+
+
+_BOARD_CONFLICTS = (DuplicateArticle, TransitionNotAllowed, StaleVersion, FlaggedVersion)
+
+
+def _board_error(exc: BoardError) -> WebError:
+    if isinstance(exc, AuthenticationFailed):
+        return WebError(401, str(exc), headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, AccountDisabled | NotPermitted):
+        return WebError(403, str(exc))
+    if isinstance(exc, ArticleNotFound):
+        what = f"article {exc.article_id}" if exc.version is None else f"version {exc.version} of article {exc.article_id}"
+        return WebError(404, f"there is no {what}; GET /api/articles (or the review queue at /board) lists the articles")
+    if isinstance(exc, _BOARD_CONFLICTS):
+        return WebError(409, str(exc))
+    return WebError(422, str(exc))
 
 
 def _logged(exc: BaseException, status: int, summary: str) -> WebError:
