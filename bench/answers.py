@@ -50,6 +50,7 @@ from rich.table import Table
 from corpus import DEFAULT_CACHE, DEFAULT_DATA, REPO, Build, pooled_library
 from medevidence import Library
 from medevidence.compose import COMPOSER_WORDS
+from medevidence.errors import StoreError
 from medevidence.models import Answer, Audience, Verdict
 from medevidence.plain import plain_words, reading_grade
 from medevidence.verify import unsupported_statements
@@ -299,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=170)
     console.print("command: " + shlex.join([".venv/bin/python", "bench/answers.py", *sys.argv[1:]]))
     console.print(f"{machine()}; {revision()}; one run per question; data {args.data}")
-    library, build = pooled_library(args.data, args.cache, rebuild=args.rebuild, min_passages=args.scale)
+    try:
+        library, build = pooled_library(args.data, args.cache, rebuild=args.rebuild, min_passages=args.scale)
+    except StoreError as exc:  # a cached library from another schema version
+        parser.exit(1, f"answers.py: {exc}\nthe cached library is unusable; run again with --rebuild\n")
     console.print(library_line(build))
     for failure in build.report.failures[:5]:
         console.print(f"ingest failure: {failure.source}: {failure.message}")

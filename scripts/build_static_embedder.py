@@ -26,6 +26,9 @@ The variant without the medical vocabulary (used by bench/embedders.py):
 
     OMP_NUM_THREADS=2 .venv/bin/python scripts/build_static_embedder.py \
         --vocab-size 0 --name minilm-static --out /tmp/minilm-static
+
+model2vec's own weighting, for the comparison in bench/embedders.py: add ``--weighting zipf``
+(with ``--name minilm-static-med-zipf --out /tmp/minilm-static-med-zipf``, and so on).
 """
 
 from __future__ import annotations
@@ -207,12 +210,15 @@ def build(args: argparse.Namespace) -> None:
         vocabulary=vocabulary,
         device="cpu",
         pca_dims=args.dimension,
-        sif_coefficient=None,  # weighted below, from counted frequencies
+        # Counted frequencies are applied below; "zipf" keeps model2vec's own guess, for comparison.
+        sif_coefficient=args.sif_coefficient if args.weighting == "zipf" else None,
         quantize_to="float32",
     )
-    weights = sif_weights(
-        static.tokenizer, frequency_documents(args.corpora), static.embedding.shape[0], args.sif_coefficient
-    )
+    weights = np.ones(static.embedding.shape[0])
+    if args.weighting == "counted":
+        weights = sif_weights(
+            static.tokenizer, frequency_documents(args.corpora), static.embedding.shape[0], args.sif_coefficient
+        )
 
     out: Path = args.out
     if out.exists():
@@ -237,7 +243,11 @@ def build(args: argparse.Namespace) -> None:
         "distillation": {
             "tool": f"model2vec {model2vec.__version__} distill_from_model",
             "pca_dims": args.dimension,
-            "weighting": "SIF a / (a + p(token)), p counted in the frequency corpora, add-one smoothed",
+            "weighting": (
+                "SIF a / (a + p(token)), p counted in the frequency corpora, add-one smoothed"
+                if args.weighting == "counted"
+                else "model2vec: SIF with p(token) from Zipf's law over token ids"
+            ),
             "sif_coefficient": args.sif_coefficient,
             "frequency_corpora": ["pubmedqa/ori_pqal.json", "evidence_inference/abstracts_clean.jsonl.gz"],
             "dtype": "float16",
@@ -278,6 +288,7 @@ def main() -> None:
     parser.add_argument("--vocab-size", type=int, default=20000, help="medical words to add; 0 for none")
     parser.add_argument("--min-documents", type=int, default=5, help="a word must occur in this many documents")
     parser.add_argument("--dimension", type=int, default=256, help="PCA dimensions kept")
+    parser.add_argument("--weighting", choices=["counted", "zipf"], default="counted", help="where p(token) comes from")
     parser.add_argument("--sif-coefficient", type=float, default=1e-4, help="SIF a (model2vec's default)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     args = parser.parse_args()

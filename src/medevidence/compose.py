@@ -157,7 +157,9 @@ _LEADING_CONNECTIVE = re.compile(
     r"conclusions?|results?|background|methods?|objectives?|purpose|findings)\s*[:,]\s*",
     re.IGNORECASE,
 )
-_CITATION_MARKER = re.compile(r"\s?\[(\d+(\s?[-\u2010-\u2015,]\s?\d+)*)\]|(?<=[a-z.,)])\d{1,2}(,\d{1,2})*(?=\s|$)")
+_CITATION_MARKER = re.compile(
+    r"\s?\[(\d+(\s?[-\u2010-\u2015,]\s?\d+)*)\]|(?<!\d[.,])(?<=[a-z.,)])\d{1,2}(,\d{1,2})*(?=\s|$)"
+)
 _SEE_ALSO = re.compile(r"\s?\((see|refer to) [^)]*\)", re.IGNORECASE)
 
 

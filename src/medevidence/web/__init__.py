@@ -1,8 +1,10 @@
 """The HTTP API and web pages over one library: ``create_app(library_path) -> ASGI app``.
 
 ``medevidence serve`` runs it with uvicorn on 127.0.0.1. Routes are thin adapters over
-:class:`medevidence.Library` (``api.py`` for JSON under /api, ``pages.py`` for HTML); the
-guards in ``security.py`` wrap both, and ``errors.py`` gives every failure one shape.
+:class:`medevidence.Library` (``api.py`` for JSON under /api, ``pages.py`` for HTML) and the
+review :class:`~medevidence.review.Board` (``board_api.py``, ``board_pages.py``, signed in through
+``sessions.py``); the guards in ``security.py`` wrap them all, and ``errors.py`` gives every
+failure one shape.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from .. import Library, __version__
-from . import api, errors, pages
+from . import api, board_api, board_pages, errors, pages
+from .board_gate import BoardGate, load_member
 from .gate import LibraryGate
 from .security import (
     SECURITY_HEADERS,
@@ -44,11 +47,13 @@ def create_app(library_path: str | Path, settings: WebSettings | None = None, **
     chosen = settings if settings is not None else web_settings(**overrides)
     directory = Path(library_path)
     gate = LibraryGate(Library.open(directory))
+    board = BoardGate(directory)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         gate.close()
+        board.close()
 
     app = FastAPI(
         title="medevidence",
@@ -61,12 +66,16 @@ def create_app(library_path: str | Path, settings: WebSettings | None = None, **
     )
     app.state.settings = chosen
     app.state.gate = gate
+    app.state.board = board
     app.state.upload_dir = directory / UPLOAD_DIRECTORY
     app.state.jinja = pages.environment()
     app.state.csrf_tokens = CsrfTokens(chosen.secret)
     errors.install(app, SECURITY_HEADERS)
     app.include_router(api.router)
-    app.include_router(pages.router)
+    app.include_router(board_api.router)
+    # Pages say who is signed in (the sign-in link, the board's controls); the API takes tokens instead.
+    app.include_router(pages.router, dependencies=[Depends(load_member)])
+    app.include_router(board_pages.router, dependencies=[Depends(load_member)])
     app.mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static")
 
     # add_middleware wraps what is already there, so the last added runs first on a request.

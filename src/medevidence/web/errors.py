@@ -126,8 +126,12 @@ def _board_error(exc: BoardError) -> WebError:
     if isinstance(exc, AccountDisabled | NotPermitted):
         return WebError(403, str(exc))
     if isinstance(exc, ArticleNotFound):
-        what = f"article {exc.article_id}" if exc.version is None else f"version {exc.version} of article {exc.article_id}"
-        return WebError(404, f"there is no {what}; GET /api/articles (or the review queue at /board) lists the articles")
+        what = (
+            f"article {exc.article_id}" if exc.version is None else f"version {exc.version} of article {exc.article_id}"
+        )
+        return WebError(
+            404, f"there is no {what}; GET /api/articles (or the review queue at /board) lists the articles"
+        )
     if isinstance(exc, _BOARD_CONFLICTS):
         return WebError(409, str(exc))
     return WebError(422, str(exc))

@@ -48,6 +48,9 @@ from ..render import (
     render_html,
     render_markdown,
 )
+from ..review import RULES, Action
+from .board_gate import board_gate
+from .board_views import ReviewBanner, answer_review, when
 from .catalog import (
     DESIGN_CHOICES,
     FORMAT_CHOICES,
@@ -79,6 +82,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(version=__version__, active="", document_href=document_href, csrf_field=CSRF_FIELD)
+    env.filters["when"] = when
     return env
 
 
@@ -89,7 +93,9 @@ def _gate(request: Request) -> LibraryGate:
 
 def _page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     environment: jinja2.Environment = request.app.state.jinja
-    page = environment.get_template(template).render(csrf_token=request.state.csrf_token, **context)
+    # The signed-in board member, if any, for the sign-in link (set by board_gate.load_member).
+    member = getattr(request.state, "member", None)
+    page = environment.get_template(template).render(csrf_token=request.state.csrf_token, member=member, **context)
     # Pages carry this browser's form token, so no cache keeps them.
     return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -323,14 +329,19 @@ _STANDALONE_EXTRA_STYLE = ".follow-up { display: none; }"
 async def answer_standalone(answer_id: str, request: Request) -> Response:
     """The print-friendly standalone page that ``ask --format html`` writes, under a CSP of its own."""
     answer = await _gate(request).run(lambda library: library.answer(answer_id))
-    page = render_html(answer).replace("</head>", f"<style>{_STANDALONE_EXTRA_STYLE}</style>\n</head>", 1)
+    return standalone_page(render_html(answer))
+
+
+def standalone_page(page: str, headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """A page from :func:`render_html`, its follow-up form hidden, under a CSP naming only its own inline blocks."""
+    page = page.replace("</head>", f"<style>{_STANDALONE_EXTRA_STYLE}</style>\n</head>", 1)
     styles = " ".join(_inline_hashes(page, "style")) or "'none'"
     scripts = " ".join(_inline_hashes(page, "script")) or "'none'"
     policy = (
         f"default-src 'none'; style-src {styles}; script-src {scripts}; img-src 'self' data:; "
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
-    return HTMLResponse(page, headers={"Content-Security-Policy": policy})
+    return HTMLResponse(page, headers={"Content-Security-Policy": policy, **(headers or {})})
 
 
 def _inline_hashes(page: str, tag: str) -> list[str]:
@@ -342,18 +353,26 @@ def _inline_hashes(page: str, tag: str) -> list[str]:
 @router.get("/answers/{answer_id}", response_class=HTMLResponse)
 async def answer_page(answer_id: str, request: Request) -> HTMLResponse:
     answer, thread = await _gate(request).run(lambda library: _answer_and_thread(library, answer_id))
+    review = await board_gate(request).run(lambda board: answer_review(board, answer))
+    member = request.state.member
+    can_submit = review is None and member is not None and member.role in RULES[Action.SUBMIT].roles
+    return _page(request, "answer_page.html", **answer_context(answer, thread, review), can_submit=can_submit)
+
+
+def answer_context(answer: Answer, thread: list[tuple[str, str]], review: ReviewBanner | None) -> dict[str, Any]:
+    """What answer_page.html shows; with ``review``, the status is the board's, not the one stored with the answer."""
+    if review is not None:
+        answer.review_status = review.status
     view = AnswerView(answer)
-    return _page(
-        request,
-        "answer_page.html",
-        answer=answer,
-        view=view,
-        links=AnswerLinks(view),
-        thread=thread,
-        case_rows=_case_rows(answer),
-        case_json=json.dumps(answer.case.to_dict()) if answer.case else "",
-        audiences=AUDIENCES,
-        headings={
+    return {
+        "answer": answer,
+        "view": view,
+        "links": AnswerLinks(view),
+        "thread": thread,
+        "case_rows": _case_rows(answer),
+        "case_json": json.dumps(answer.case.to_dict()) if answer.case else "",
+        "audiences": AUDIENCES,
+        "headings": {
             "bottom_line": BOTTOM_LINE,
             "conflicts": CONFLICTS,
             "evidence": EVIDENCE,
@@ -361,8 +380,9 @@ async def answer_page(answer_id: str, request: Request) -> HTMLResponse:
             "references": REFERENCES,
             "follow_up": FOLLOW_UP,
         },
-        verdict_basis=VERDICT_BASIS,
-    )
+        "verdict_basis": VERDICT_BASIS,
+        "review": review,
+    }
 
 
 def _answer_and_thread(library: Library, answer_id: str) -> tuple[Answer, list[tuple[str, str]]]:

@@ -1,0 +1,266 @@
+"""The review board in a real headless Chromium (Playwright) against uvicorn, as in test_browser.py.
+
+An editor signs in, asks, submits the answer and assigns two reviewers; each reviewer signs in and
+approves; the editor publishes; an anonymous reader sees the published page with both approving
+reviewers and the dates. Screenshots go to bench/screenshots/ (git-ignored). Skipped, with the
+reason, when Debian's chromium or the playwright package is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+
+from medevidence import Library, accounts
+from medevidence.review import Board
+from medevidence.web import create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "bench" / "screenshots"
+QUESTION = "Does metformin prevent type 2 diabetes in adults with prediabetes?"
+OTHER_QUESTION = "Does a lifestyle intervention reduce diabetes risk in prediabetes?"
+RECORDS = [
+    {
+        "pmid": "111",
+        "title": "Metformin for the prevention of type 2 diabetes: a randomized trial",
+        "abstract": "We randomly assigned 3234 adults with prediabetes to metformin or placebo. Metformin reduced the "
+        "incidence of type 2 diabetes by 31% compared with placebo over 2.8 years.",
+        "year": 2002,
+        "publication_types": ["Randomized Controlled Trial"],
+    },
+    {
+        "pmid": "222",
+        "title": "Lifestyle intervention and diabetes incidence in adults with prediabetes",
+        "abstract": "In this randomized trial of 522 overweight adults with impaired glucose tolerance, an intensive "
+        "lifestyle intervention reduced the risk of type 2 diabetes by 58%.",
+        "year": 2001,
+        "publication_types": ["Randomized Controlled Trial"],
+    },
+]
+PASSWORDS = {
+    "ada": "admin passphrase 1",
+    "carol": "editor passphrase 1",
+    "dana": "reviewer pass 1",
+    "erin": "reviewer pass 2",
+}
+# A cheap argon2 setting keeps sign-ins fast; the real setting is tested in test_board.py.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+DATE = r"\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("board-browser") / "library"
+    directory.mkdir()
+    (directory / "settings.toml").write_text('embedder = "fake"\n', encoding="utf-8")
+    source = tmp_path_factory.mktemp("sources") / "abstracts.jsonl"
+    source.write_text("".join(json.dumps(record) + "\n" for record in RECORDS), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "default_password_hasher", lambda: FAST_HASHER)
+        with Library.open(directory) as library:
+            library.ingest([source])
+            board = Board(library)
+            ada = board.create_user("ada", "admin", password=PASSWORDS["ada"])
+            for name, role in (("carol", "editor"), ("dana", "reviewer"), ("erin", "reviewer")):
+                board.create_user(name, role, actor=ada, password=PASSWORDS[name])
+        app = create_app(directory, rate_limit_per_minute=0)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser, server: str) -> Iterator[BrowserContext]:
+    context = browser.new_context(base_url=server, viewport={"width": 1100, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Iterator[Page]:
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    yield page
+    # A CSP violation or a script error means a page relies on something the policy forbids.
+    assert problems == []
+
+
+def screenshot(page: Page, name: str, full_page: bool = True) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def sign_in(page: Page, name: str) -> None:
+    page.goto("/board/login")
+    page.get_by_label("Account name").fill(name)
+    page.get_by_label("Password").fill(PASSWORDS[name])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/board$"))
+    assert page.get_by_role("button", name=f"Sign out {name}").is_visible()
+
+
+def sign_out(page: Page, name: str) -> None:
+    page.get_by_role("button", name=f"Sign out {name}").click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert page.get_by_role("link", name="Sign in").is_visible()
+
+
+def ask_and_submit(page: Page, question: str) -> str:
+    """As a signed-in editor: ask, submit the answer, and return the article's review page URL."""
+    page.goto("/")
+    page.get_by_label("Your question").fill(question)
+    page.get_by_label("Healthcare professional").check()
+    page.get_by_role("button", name="Get the answer").click()
+    page.wait_for_url(re.compile(r"/answers/[0-9a-f]+$"))
+    page.get_by_role("button", name="Submit to the review board").click()
+    page.wait_for_url(re.compile(r"/board/articles/\d+$"))
+    return page.url
+
+
+def assign(page: Page, reviewer: str) -> None:
+    page.get_by_label("Assign a reviewer").select_option(reviewer)
+    page.get_by_role("button", name="Assign", exact=True).click()
+    page.wait_for_load_state()
+
+
+def test_an_answer_goes_from_submission_to_a_published_page_naming_both_reviewers(
+    page: Page, browser: Browser, server: str
+) -> None:
+    sign_in(page, "carol")
+    review_url = ask_and_submit(page, QUESTION)
+    assign(page, "dana")
+    assign(page, "erin")
+    assert page.get_by_text("Reviewers: dana, erin.").is_visible()
+    screenshot(page, "board-article-review")
+    sign_out(page, "carol")
+
+    for reviewer in ("dana", "erin"):
+        sign_in(page, reviewer)
+        page.get_by_role("link", name=QUESTION).click()
+        page.wait_for_url(review_url)
+        assert page.locator(".board-statement").count() >= 2
+        assert page.locator(".board-statement .spans blockquote").count() >= 1, "cited spans beside the statements"
+        page.get_by_label("Your comment on version 1 (optional)").fill(f"{reviewer}: consistent with the sources")
+        page.get_by_role("button", name="Approve").click()
+        page.wait_for_url(review_url)
+        assert page.locator("table.votes").get_by_text(f"{reviewer}: consistent with the sources").is_visible()
+        sign_out(page, reviewer)
+
+    sign_in(page, "carol")
+    page.goto(review_url)
+    assert "Article Review Status: Approved" in page.locator("header.review").inner_text()
+    page.get_by_role("button", name="Publish version 1").click()
+    page.wait_for_url(re.compile(r"/articles/\d+$"))
+    public_url = page.url
+    sign_out(page, "carol")
+
+    # An anonymous reader, in a browser that never signed in.
+    reader = browser.new_context(base_url=server, viewport={"width": 1100, "height": 900})
+    try:
+        public = reader.new_page()
+        public.goto(public_url)
+        banner = public.locator("header.review")
+        text = " ".join(banner.inner_text().split())
+        assert "Article Review Status: Published" in text
+        assert re.search(rf"Approved by dana on {DATE} and erin on {DATE}\.", text), text
+        assert re.search(rf"Published {DATE} · Last updated {DATE} · Editorial policy", text), text
+        assert public.get_by_role("heading", name="Professional medical disclaimer").is_visible()
+        assert public.get_by_label("Ask a follow-up question about this answer").is_visible()
+        assert public.get_by_role("link", name="Sign in").is_visible()
+        screenshot(public, "published-article", full_page=False)
+
+        public.get_by_role("link", name="Editorial policy").first.click()
+        public.wait_for_url(re.compile(r"/policy$"))
+        assert public.get_by_role("heading", name="How an article is reviewed").is_visible()
+        exported = public.request.get(public_url + "/export.html")
+        assert exported.ok and "Approved by dana on" in exported.text()
+    finally:
+        reader.close()
+
+
+def test_an_unsupported_edit_is_flagged_and_a_draft_stays_private(page: Page, browser: Browser, server: str) -> None:
+    sign_in(page, "carol")
+    review_url = ask_and_submit(page, OTHER_QUESTION)
+    assign(page, "dana")
+    statement = page.locator(".board-statement").first
+    original = statement.locator(".statement-text .text").inner_text()
+    statement.get_by_text("Edit or comment on #1").click()
+    statement.get_by_label("New text of statement 1").fill(original.rstrip(".") + " for 9 years.")
+    statement.get_by_role("button", name=re.compile(r"Save the edit as version \d+")).click()
+    page.wait_for_url(re.compile(r"saved=2"))
+
+    notice = page.get_by_role("status").filter(has_text="Saved as version 2.")
+    assert "is not supported by its cited spans" in notice.inner_text()
+    assert page.locator("#statement-1 .flag").inner_text().startswith("Not supported by its cited spans:")
+    screenshot(page, "board-flagged-edit")
+    sign_out(page, "carol")
+
+    sign_in(page, "dana")
+    page.goto(review_url)
+    assert page.get_by_role("button", name="Approve").is_disabled()
+    assert page.get_by_role("button", name="Request changes").is_enabled()
+
+    article_id = review_url.rsplit("/", 1)[1]
+    stranger = browser.new_context(base_url=server)
+    try:
+        assert stranger.request.get(f"/articles/{article_id}").status == 404
+        to_sign_in = stranger.request.get(f"/board/articles/{article_id}", max_redirects=0)
+        assert to_sign_in.status == 303 and to_sign_in.headers["location"].startswith("/board/login?next=")
+    finally:
+        stranger.close()
