@@ -113,7 +113,7 @@ SOURCES: dict[str, tuple[Callable[[Path], Iterator[Record]], str]] = {
 }
 
 
-# Not xml.sax.saxutils: it imports urllib.request -> http, which bench/http.py hides when bench/ is on sys.path.
+# Not xml.sax.saxutils: it imports urllib.request -> http, which bench/http_load.py hides when bench/ is on sys.path.
 _XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot carry
 

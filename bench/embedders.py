@@ -56,7 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 REPO = Path(__file__).resolve().parents[1]
-# Run as a script, bench/ comes first on sys.path, where bench/http.py would shadow the standard
+# Run as a script, bench/ comes first on sys.path, where bench/http_load.py would shadow the standard
 # library's http (imported by torch and huggingface_hub).
 sys.path = [str(REPO / "src"), *(entry for entry in sys.path if Path(entry or ".").resolve() != REPO / "bench")]
 

@@ -961,7 +961,7 @@ def tune(bench: Bench, args: argparse.Namespace) -> None:
         for dense_weight in (0.3, 0.5, 0.7, 1.0):
             trial({**best, "rrf_k": rrf_k, "dense_weight": dense_weight})
     for k1, b in K1_B:
-        trial({**best, "title_weight": 2, "k1": k1, "b": b})
+        trial({**best, "title_weight": 2, "expand_vocabulary": True, "k1": k1, "b": b})
     for dense_weight in (0.1, 0.2, 0.3, 0.4, 0.5):
         trial({**best, "method": "score", "dense_weight": dense_weight})
     for embedder in libraries:

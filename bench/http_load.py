@@ -8,7 +8,7 @@ questions, after a short warm-up that is not counted. Latency is measured in the
 sending the request to having read the whole response. Client and server share the machine, so
 the figures include that contention; the 1-minute load average at the start is printed.
 
-    python bench/http.py [--library PATH] [--duration 60] [--clients 10]    (as a script, not with -m)
+    python bench/http_load.py [--library PATH] [--duration 60] [--clients 10]    (as a script, not with -m)
 
 Without ``--library`` a library is built from ``starter/`` with the default settings in a
 temporary folder (not timed). Pass ``--library`` for a prepared one, e.g. 100k passages. Kept out
@@ -175,7 +175,7 @@ def report(
     console.print(f"hardware: {hardware()}")
     console.print(f"load average at start (1 min): {args.load_average:.2f}")
     console.print(f"library: {args.library_label}: {health['documents']:,} documents, {health['passages']:,} passages")
-    console.print(f"command: python bench/http.py {shlex.join(args.argv)}")
+    console.print(f"command: python bench/http_load.py {shlex.join(args.argv)}")
     console.print(
         f"one run per endpoint: {args.clients} concurrent clients, {args.duration:.0f} s measured after "
         f"{WARM_UP_SECONDS} s warm-up; server: uvicorn, 1 process, rate limit off"
