@@ -53,7 +53,7 @@ def make_library(tmp_path: Path, documents: list[dict[str, object]] = DOCUMENTS,
 
 
 def test_synonym_only_query_finds_the_passage(tmp_path: Path) -> None:
-    library = make_library(tmp_path)
+    library = make_library(tmp_path, expand_vocabulary=True)
     hits = library.search("stage 4 IDC mastectomy", k=3, mode="lexical")
     assert hits and hits[0].doc_id == "1"
     without = Library.open(tmp_path / "library", embedder="fake", expand_vocabulary=False)

@@ -418,7 +418,8 @@ def compose_answer(
         answer.follow_up_of = previous.id
         answer.thread = [*previous.thread, previous.id]
     query = frame.text if not case else f"{frame.text} {case_query(case.values)}"
-    hits = diverse(library.search(query, k=RETRIEVED_PASSAGES))
+    # Synonyms widen the net for the composer, whose concept matching then drops what is off-topic.
+    hits = diverse(library.search(query, k=RETRIEVED_PASSAGES, expand=True))
     candidates = collect_candidates(library, hits, library.retriever.concepts(frame.text), frame)
     relevant = [c for c in candidates if c.relevance >= MIN_RELEVANCE and c.coverage >= MIN_COVERAGE]
     if not relevant:
@@ -533,7 +534,7 @@ def _case_candidates(library: Library, frame: QuestionFrame, case: Case) -> list
         if name in NOT_MATCHED:
             continue
         query = f"{frame.text} {display(name, value)}"
-        hits = library.search(query, k=10)
+        hits = library.search(query, k=10, expand=True)
         found.extend(collect_candidates(library, hits, library.retriever.concepts(frame.text), frame))
     return found
 

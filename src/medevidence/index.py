@@ -60,7 +60,7 @@ class Segment:
     indptr: IntArray
     postings: npt.NDArray[np.int32]
     frequencies: npt.NDArray[np.uint16]
-    vectors: npt.NDArray[np.float16] | None
+    vectors: npt.NDArray[np.float32] | None  # float16 on disk
 
     def __len__(self) -> int:
         return len(self.passage_ids)
@@ -108,7 +108,7 @@ def build_segment(
         indptr=indptr,
         postings=np.concatenate([c[1] for c in chunks])[order],
         frequencies=np.minimum(np.concatenate([c[2] for c in chunks])[order], 65535).astype(np.uint16),
-        vectors=None if vectors is None else vectors.astype(np.float16),
+        vectors=vectors,
     )
 
 
@@ -173,7 +173,7 @@ def save_segment(segment: Segment, directory: Path) -> None:
     for field in _ARRAYS:
         np.save(temporary / f"{field}.npy", getattr(segment, field), allow_pickle=False)
     if segment.vectors is not None:
-        np.save(temporary / "vectors.npy", segment.vectors, allow_pickle=False)
+        np.save(temporary / "vectors.npy", segment.vectors.astype(np.float16), allow_pickle=False)
     terms = sorted(segment.vocabulary, key=segment.vocabulary.__getitem__)
     (temporary / "vocabulary.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
     temporary.rename(directory)
@@ -186,7 +186,9 @@ def load_segment(directory: Path) -> Segment:
     return Segment(
         name=directory.name,
         vocabulary={term: number for number, term in enumerate(terms)},
-        vectors=np.load(vectors_path, mmap_mode="r", allow_pickle=False) if vectors_path.exists() else None,
+        # float16 on disk, float32 in memory: numpy has no fast float16 product, and casting on every
+        # query cost 8x the product itself (bench/retrieval.py).
+        vectors=np.load(vectors_path, allow_pickle=False).astype(np.float32) if vectors_path.exists() else None,
         **arrays,
     )
 
@@ -375,20 +377,12 @@ class SearchIndex:
             if segment.vectors is None:
                 results.append(np.zeros(len(segment), dtype=np.float32))
                 continue
-            results.append(_matmul_chunked(segment.vectors, query))
+            results.append(segment.vectors @ query)
         return results
 
 
 def _with_mask(segment: Segment, index: SearchIndex) -> tuple[Segment, npt.NDArray[np.bool_]]:
     return segment, index._alive_mask(segment)
-
-
-def _matmul_chunked(vectors: npt.NDArray[np.float16], query: FloatArray, chunk: int = 65536) -> FloatArray:
-    """float16 storage, float32 arithmetic: numpy has no fast float16 matmul, so convert in chunks."""
-    out = np.empty(len(vectors), dtype=np.float32)
-    for start in range(0, len(vectors), chunk):
-        out[start : start + chunk] = vectors[start : start + chunk].astype(np.float32) @ query
-    return out
 
 
 def _dense_text(row: PassageRow) -> str:

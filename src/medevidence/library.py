@@ -174,8 +174,12 @@ class Library:
         k: int = 10,
         filters: SearchFilters | None = None,
         mode: SearchMode | str | None = None,
+        expand: bool | None = None,
     ) -> list[SearchHit]:
-        """Ranked passages for ``text``. Any text is a valid query: operators and quotes are just characters."""
+        """Ranked passages for ``text``. Any text is a valid query: operators and quotes are just characters.
+
+        ``expand`` turns medical synonym expansion on or off for this query (default: the setting).
+        """
         if len(text) > MAX_QUERY_CHARACTERS:
             raise QueryError(
                 f"the query is {len(text):,} characters long, over the {MAX_QUERY_CHARACTERS:,} limit; "
@@ -186,7 +190,7 @@ class Library:
         retriever = self.retriever
         if self.store.max_passage_id() > retriever.index.manifest.last_passage_id:
             retriever.refresh()
-        return retriever.search(text, k=k, filters=filters, mode=SearchMode(mode) if mode else None)
+        return retriever.search(text, k=k, filters=filters, mode=SearchMode(mode) if mode else None, expand=expand)
 
     # -- answers --------------------------------------------------------------------------------
 
@@ -235,5 +239,6 @@ def build_retriever(store: SQLiteStore, settings: Settings) -> Retriever:
         candidates=settings.search_candidates,
         expand_vocabulary=settings.expand_vocabulary,
     )
-    vocabulary = Vocabulary.load(store.abbreviation_counts()) if settings.expand_vocabulary else None
+    # Loaded either way: the composer reads a question's concepts through it even when search does not expand.
+    vocabulary = Vocabulary.load(store.abbreviation_counts())
     return Retriever(store, retrieval, embedder, vocabulary)

@@ -152,14 +152,18 @@ class Retriever:
 
     def concepts(self, query: str) -> list[Concept]:
         """The query's concepts with their spellings; one concept per word without a vocabulary."""
-        if self.settings.expand_vocabulary and self.vocabulary is not None:
+        if self.vocabulary is not None:
             return self.vocabulary.concepts(query)
         return [Concept(word, {word: 1.0}) for word in query.split() if analyze(word)]
 
-    def query_terms(self, query: str) -> dict[str, float]:
-        """Analysed query terms with weights: 1 for the question's own words, less for expansions."""
+    def query_terms(self, query: str, expand: bool | None = None) -> dict[str, float]:
+        """Analysed query terms with weights: 1 for the question's own words, less for expansions.
+
+        ``expand`` overrides the ``expand_vocabulary`` setting for this query.
+        """
         variants = [(query, 1.0)]
-        if self.settings.expand_vocabulary and self.vocabulary is not None:
+        wanted = self.settings.expand_vocabulary if expand is None else expand
+        if wanted and self.vocabulary is not None:
             variants = self.vocabulary.expand(query)
         weights: dict[str, float] = {}
         for text, weight in variants:
@@ -168,7 +172,12 @@ class Retriever:
         return weights
 
     def search(
-        self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: SearchMode | None = None
+        self,
+        query: str,
+        k: int = 10,
+        filters: SearchFilters | None = None,
+        mode: SearchMode | None = None,
+        expand: bool | None = None,
     ) -> list[SearchHit]:
         mode = mode or self.settings.mode
         if mode is not SearchMode.LEXICAL and self.embedder is None:
@@ -180,7 +189,7 @@ class Retriever:
         depth = max(k, self.settings.candidates)
         rankings: list[tuple[float, list[tuple[int, float]]]] = []
         if mode in (SearchMode.LEXICAL, SearchMode.HYBRID):
-            terms = self.query_terms(query)
+            terms = self.query_terms(query, expand)
             if terms:
                 rankings.append((self.settings.lexical_weight, _top(self.index, self.index.bm25(terms), masks, depth)))
         if mode in (SearchMode.DENSE, SearchMode.HYBRID) and self.embedder is not None:
