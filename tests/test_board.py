@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher, Type
 
+from board_data import FAST_HASHER, PASSWORDS, QUESTION, RECORDS
 from medevidence import Library, MedevidenceError, StoreError, accounts
 from medevidence.accounts import Role, User
 from medevidence.audit import entry_hash
@@ -42,33 +43,7 @@ from medevidence.models import ReviewStatus, StatementKind
 from medevidence.review import Board, Decision
 from medevidence.revision import AddComment, EditText, RemoveStatement, rendered_statements
 
-QUESTION = "Does metformin prevent type 2 diabetes in adults with prediabetes?"
-RECORDS = [
-    {
-        "pmid": "111",
-        "title": "Metformin for the prevention of type 2 diabetes: a randomized trial",
-        "abstract": "We randomly assigned 3234 adults with prediabetes to metformin or placebo. Metformin reduced the "
-        "incidence of type 2 diabetes by 31% compared with placebo over 2.8 years.",
-        "year": 2002,
-        "publication_types": ["Randomized Controlled Trial"],
-    },
-    {
-        "pmid": "222",
-        "title": "Lifestyle intervention and diabetes incidence in adults with prediabetes",
-        "abstract": "In this randomized trial of 522 overweight adults with impaired glucose tolerance, an intensive "
-        "lifestyle intervention reduced the risk of type 2 diabetes by 58%.",
-        "year": 2001,
-        "publication_types": ["Randomized Controlled Trial"],
-    },
-]
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 REAL_HASHER = accounts.default_password_hasher
-PASSWORDS = {
-    "ada": "admin passphrase 1",
-    "carol": "editor passphrase 1",
-    "dana": "reviewer pass 1",
-    "erin": "reviewer pass 2",
-}
 
 
 @pytest.fixture(autouse=True)

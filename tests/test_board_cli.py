@@ -13,28 +13,10 @@ import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner, Result
 
+from board_data import QUESTION, RECORDS
 from medevidence import accounts
 from medevidence.cli import cli
 
-QUESTION = "Does metformin prevent type 2 diabetes in adults with prediabetes?"
-RECORDS = [
-    {
-        "pmid": "111",
-        "title": "Metformin for the prevention of type 2 diabetes: a randomized trial",
-        "abstract": "We randomly assigned 3234 adults with prediabetes to metformin or placebo. Metformin reduced the "
-        "incidence of type 2 diabetes by 31% compared with placebo over 2.8 years.",
-        "year": 2002,
-        "publication_types": ["Randomized Controlled Trial"],
-    },
-    {
-        "pmid": "222",
-        "title": "Lifestyle intervention and diabetes incidence in adults with prediabetes",
-        "abstract": "In this randomized trial of 522 overweight adults with impaired glucose tolerance, an intensive "
-        "lifestyle intervention reduced the risk of type 2 diabetes by 58%.",
-        "year": 2001,
-        "publication_types": ["Randomized Controlled Trial"],
-    },
-]
 ADMIN_PASSWORD = "admin passphrase 1"
 EDITOR_PASSWORD = "editor passphrase 1"
 
