@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,10 +16,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fpdf import FPDF
 from hypothesis import HealthCheck, given, settings
 
+from live import served
 from medevidence import ConfigError, Library, StoreError
 from medevidence.web import create_app
 from medevidence.web.catalog import DESIGN_CHOICES
@@ -961,32 +959,13 @@ async def test_a_seed_article_uploaded_then_asked_about(client: httpx.AsyncClien
 # -- property-based: no request makes the server fail --------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def live_server(template_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app under uvicorn in a thread, for tools that speak HTTP rather than ASGI."""
     directory = Path(shutil.copytree(template_library, tmp_path_factory.mktemp("live") / "library"))
     app = create_app(directory, rate_limit_per_minute=0)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 def _refusals_the_schema_cannot_promise(case: Any) -> bool:

@@ -11,10 +11,8 @@ import hashlib
 import json
 import re
 import shutil
-import socket
 import sqlite3
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
@@ -23,9 +21,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from board_data import FAST_HASHER, OTHER_QUESTION, PASSWORDS, QUESTION, RECORDS
+from live import served
 from medevidence import Library, accounts
 from medevidence.errors import (
     AccountDisabled,
@@ -639,21 +637,8 @@ def test_every_board_error_has_an_http_status() -> None:
 def live_url(template: Template, tmp_path: Path) -> Iterator[str]:
     """The app under uvicorn, so requests from several threads really run at once."""
     app = create_app(copy_library(template, tmp_path), rate_limit_per_minute=0)
-    with closing(socket.socket()) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 def test_concurrent_votes_and_a_revision_lose_nothing(live_url: str, template: Template) -> None:

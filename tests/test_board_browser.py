@@ -11,17 +11,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 
 from board_data import FAST_HASHER, OTHER_QUESTION, PASSWORDS, QUESTION, RECORDS
+from live import CHROMIUM, CHROMIUM_ARGS, served
 from medevidence import Library, accounts
 from medevidence.review import Board
 from medevidence.web import create_app
@@ -29,30 +26,12 @@ from medevidence.web import create_app
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "bench" / "screenshots"
 DATE = r"\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -71,18 +50,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             for name, role in (("carol", "editor"), ("dana", "reviewer"), ("erin", "reviewer")):
                 board.create_user(name, role, actor=ada, password=PASSWORDS[name])
         app = create_app(directory, rate_limit_per_minute=0)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as url:
+        yield url
     shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -10,10 +10,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from click.testing import CliRunner, Result
 
-from board_data import QUESTION, RECORDS
+from board_data import FAST_HASHER, QUESTION, RECORDS
 from medevidence import accounts
 from medevidence.cli import cli
 
@@ -23,9 +22,7 @@ EDITOR_PASSWORD = "editor passphrase 1"
 
 @pytest.fixture(autouse=True)
 def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        accounts, "default_password_hasher", lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    )
+    monkeypatch.setattr(accounts, "default_password_hasher", lambda: FAST_HASHER)
 
 
 def invoke(library: Path, *args: str, input: str | None = None, env: Mapping[str, str] | None = None) -> Result:
