@@ -132,14 +132,6 @@ SECTION_TITLES: dict[QuestionKind, list[tuple[str, str, str]]] = {
 }
 
 
-@dataclass
-class Composition:
-    """Statements before references are numbered: each cites candidates, not numbers yet."""
-
-    bottom_line: list[list[Candidate]] = field(default_factory=list)
-    sections: list[tuple[str, str, str, list[list[Candidate]]]] = field(default_factory=list)
-
-
 def answer_id() -> str:
     return uuid4().hex[:16]
 

@@ -250,7 +250,7 @@ class SearchIndex:
     def segments(self) -> list[Segment]:
         if self._segments is None:
             self._segments = [load_segment(self.directory / name) for name, _ in self.manifest.segments]
-            self._alive = [self._alive_mask(s) for s in self._segments]
+            self._alive = [self.alive_mask(s) for s in self._segments]
             self._refresh_statistics()
         return self._segments
 
@@ -259,7 +259,7 @@ class SearchIndex:
         self.segments  # noqa: B018 - loading fills the masks
         return self._alive
 
-    def _alive_mask(self, segment: Segment) -> npt.NDArray[np.bool_]:
+    def alive_mask(self, segment: Segment) -> npt.NDArray[np.bool_]:
         return ~np.isin(segment.passage_ids, self._dead) if len(self._dead) else np.ones(len(segment), dtype=bool)
 
     def check_model(self) -> None:
@@ -284,7 +284,7 @@ class SearchIndex:
         """Passages of superseded versions: never returned, dropped at the next merge."""
         self._dead = np.fromiter(passage_ids, dtype=np.int64)
         if self._segments is not None:
-            self._alive = [self._alive_mask(s) for s in self._segments]
+            self._alive = [self.alive_mask(s) for s in self._segments]
             self._refresh_statistics()
 
     def append(self, rows: Sequence[PassageRow], embed: Callable[[list[str]], FloatArray] | None) -> None:
@@ -298,7 +298,7 @@ class SearchIndex:
         save_segment(segment, self.directory / name)
         if self._segments is not None:
             self._segments.append(segment)
-            self._alive.append(self._alive_mask(segment))
+            self._alive.append(self.alive_mask(segment))
         self.manifest.segments.append((name, len(segment)))
         self.manifest.last_passage_id = rows[-1].passage_id
         self.manifest.embedder = self.embedder_name if embed is not None else None
@@ -331,7 +331,7 @@ class SearchIndex:
         if self._segments is not None:
             kept = [(s, a) for s, a in zip(self._segments, self._alive, strict=True) if s.name not in chosen]
             self._segments = [s for s, _ in kept] + [merged]
-            self._alive = [a for _, a in kept] + [self._alive_mask(merged)]
+            self._alive = [a for _, a in kept] + [self.alive_mask(merged)]
         for name in chosen:
             shutil.rmtree(self.directory / name, ignore_errors=True)
 
@@ -382,7 +382,7 @@ class SearchIndex:
 
 
 def _with_mask(segment: Segment, index: SearchIndex) -> tuple[Segment, npt.NDArray[np.bool_]]:
-    return segment, index._alive_mask(segment)
+    return segment, index.alive_mask(segment)
 
 
 def _dense_text(row: PassageRow) -> str:

@@ -171,16 +171,6 @@ class PassageRow:
 
 
 @dataclass(frozen=True)
-class Span:
-    """An exact stretch of a stored document's text that a citation points at."""
-
-    document_id: int
-    start: int
-    end: int
-    passage_id: int | None = None
-
-
-@dataclass(frozen=True)
 class SearchHit:
     """One ranked passage. ``doc_id`` is the PMID, else the JSONL id, else the stored id."""
 
