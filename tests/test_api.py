@@ -215,8 +215,29 @@ async def test_openapi_describes_every_endpoint_and_the_error_shape(client: http
         "/api/search",
         "/api/documents",
         "/api/documents/{reference}",
+        "/api/articles",
+        "/api/articles/{article_id}",
+        "/api/articles/{article_id}/assign",
+        "/api/articles/{article_id}/votes",
+        "/api/articles/{article_id}/versions",
+        "/api/articles/{article_id}/versions/{number}",
+        "/api/articles/{article_id}/diff",
+        "/api/articles/{article_id}/publish",
+        "/api/articles/{article_id}/reopen",
+        "/api/audit",
+        "/api/audit/verify",
     }
     assert set(spec["paths"]["/api/documents"]) == {"get", "post"}
+    assert spec["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token from `medevidence users token NAME`.",
+    }
+    board_paths = [path for path in spec["paths"] if path.startswith(("/api/articles", "/api/audit"))]
+    for path in board_paths:
+        for method, operation in spec["paths"][path].items():
+            assert operation["security"] == [{"HTTPBearer": []}], f"{method} {path} does not say it needs a token"
+            assert "401" in operation["responses"], f"{method} {path} does not document the missing-token reply"
     assert "multipart/form-data" in spec["paths"]["/api/documents"]["post"]["requestBody"]["content"]
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():

@@ -47,11 +47,13 @@ MAX_PAGE = 500
 router = APIRouter(prefix="/api", tags=["api"])
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         400: "Malformed request (not JSON, not multipart, wrong Host).",
-        403: "A form or upload sent from another site's page.",
-        404: "No such answer or document.",
+        401: "No API token, or one that is unknown, revoked or a disabled account's.",
+        403: "A form or upload sent from another site's page, or a board action the account's role does not allow.",
+        404: "No such answer, document, article or version.",
+        409: "The article's status or version does not allow this (e.g. a vote on a superseded version).",
         413: "Request body over the limit.",
         415: "Unsupported content type, or every uploaded file is of a type no reader takes.",
         422: "Invalid field values (the message and `errors` name them).",
@@ -92,7 +94,7 @@ FormatQuery = Annotated[
 YearQuery = Annotated[int | None, Query(ge=YEAR_RANGE[0], le=YEAR_RANGE[1])]
 
 
-@router.get("/health", response_model=HealthOut, responses=_errors())
+@router.get("/health", response_model=HealthOut, responses=error_responses())
 async def health(gate: Gate) -> dict[str, Any]:
     """Whether the server and its library are up, with the library's size."""
     stats = await gate.run(lambda library: library.stats())
@@ -115,7 +117,7 @@ async def _require_json(request: Request) -> None:
     "/ask",
     response_model=AnswerOut,
     dependencies=[Depends(_require_json)],
-    responses=_errors(400, 403, 404, 413, 415, 422),
+    responses=error_responses(400, 403, 404, 413, 415, 422),
 )
 async def ask(body: AskIn, gate: Gate) -> JSONResponse:
     """A structured, graded, span-cited answer (CONTRACT.md Answer JSON), stored for follow-ups."""
@@ -132,14 +134,14 @@ async def ask(body: AskIn, gate: Gate) -> JSONResponse:
     return JSONResponse(answer.to_dict(), headers={"Location": f"/api/answers/{answer.id}"})
 
 
-@router.get("/answers/{answer_id}", response_model=AnswerOut, responses=_errors(404))
+@router.get("/answers/{answer_id}", response_model=AnswerOut, responses=error_responses(404))
 async def answer(answer_id: Annotated[str, Path(max_length=200)], gate: Gate) -> JSONResponse:
     """A stored answer."""
     found = await gate.run(lambda library: library.answer(answer_id))
     return JSONResponse(found.to_dict())
 
 
-@router.get("/search", response_model=SearchOut, responses=_errors(422))
+@router.get("/search", response_model=SearchOut, responses=error_responses(422))
 async def search(
     gate: Gate,
     q: Annotated[str, Query(min_length=1, description="Any text; operators and quotes are just characters.")],
@@ -155,7 +157,7 @@ async def search(
     return JSONResponse({"query": q, "k": k, "hits": [hit.to_dict() for hit in hits]})
 
 
-@router.get("/documents", response_model=DocumentListOut, responses=_errors(422))
+@router.get("/documents", response_model=DocumentListOut, responses=error_responses(422))
 async def documents(
     gate: Gate,
     design: DesignQuery = [],  # noqa: B006
@@ -179,7 +181,7 @@ async def documents(
     )
 
 
-@router.get("/documents/{reference:path}", response_model=DocumentOut, responses=_errors(404))
+@router.get("/documents/{reference:path}", response_model=DocumentOut, responses=error_responses(404))
 async def document(reference: str, gate: Gate) -> JSONResponse:
     """One document by id, PMID or DOI: metadata, design, level and the reason, text and passages."""
 
@@ -190,7 +192,9 @@ async def document(reference: str, gate: Gate) -> JSONResponse:
     return JSONResponse(await gate.run(load))
 
 
-@router.post(UPLOAD_PATH.removeprefix("/api"), response_model=UploadOut, responses=_errors(400, 403, 413, 415, 422))
+@router.post(
+    UPLOAD_PATH.removeprefix("/api"), response_model=UploadOut, responses=error_responses(400, 403, 413, 415, 422)
+)
 async def upload(
     request: Request,
     gate: Gate,

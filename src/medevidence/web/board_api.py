@@ -19,11 +19,12 @@ from ..accounts import Role, User, role_phrase
 from ..models import ReviewStatus
 from ..review import Board, Decision
 from ..revision import AddComment, Edit, EditText, RemoveStatement
+from .api import error_responses
 from .board_gate import BoardGate, api_user, board_gate
 from .board_views import article_detail, article_summary, audit_dict, version_summary, vote_dict
 from .errors import WebError
 
-router = APIRouter(prefix="/api", tags=["board"], include_in_schema=False)
+router = APIRouter(prefix="/api", tags=["board"])
 
 # SQLite integers stop at 2**63; ids beyond any real board are refused before they reach it.
 MAX_NUMBER = 2**31
@@ -101,14 +102,14 @@ def _created(body: dict[str, Any], location: str) -> JSONResponse:
     return JSONResponse(body, status_code=201, headers={"Location": location})
 
 
-@router.get("/articles", dependencies=SIGNED_IN)
+@router.get("/articles", dependencies=SIGNED_IN, responses=error_responses(401, 403, 422))
 async def list_articles(gate: Gate, status: ReviewStatus | None = None) -> JSONResponse:
     """Every article, or those with ``status``, oldest first."""
     found = await gate.run(lambda board: board.articles(status))
     return JSONResponse({"articles": [article_summary(a) for a in found]})
 
 
-@router.post("/articles")
+@router.post("/articles", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422))
 async def submit(body: SubmitIn, member: Member, gate: Gate) -> JSONResponse:
     """Submit a stored answer: it becomes an article at version 1 (editors and admins)."""
 
@@ -120,13 +121,13 @@ async def submit(body: SubmitIn, member: Member, gate: Gate) -> JSONResponse:
     return _created(detail, f"/api/articles/{detail['id']}")
 
 
-@router.get("/articles/{article_id}", dependencies=SIGNED_IN)
+@router.get("/articles/{article_id}", dependencies=SIGNED_IN, responses=error_responses(401, 403, 404, 422))
 async def article(article_id: ArticleId, gate: Gate) -> JSONResponse:
     """Status, reviewers, tally, versions (with flags and comments), votes and the current version's flags."""
     return JSONResponse(await gate.run(lambda board: article_detail(board, article_id)))
 
 
-@router.post("/articles/{article_id}/assign")
+@router.post("/articles/{article_id}/assign", responses=error_responses(400, 401, 403, 404, 409, 422))
 async def assign(article_id: ArticleId, body: AssignIn, member: Member, gate: Gate) -> JSONResponse:
     def work(board: Board) -> dict[str, Any]:
         board.assign(article_id, member, body.reviewer)
@@ -135,7 +136,7 @@ async def assign(article_id: ArticleId, body: AssignIn, member: Member, gate: Ga
     return JSONResponse(await gate.run(work))
 
 
-@router.post("/articles/{article_id}/votes")
+@router.post("/articles/{article_id}/votes", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422))
 async def vote(article_id: ArticleId, body: VoteIn, member: Member, gate: Gate) -> JSONResponse:
     """An assigned reviewer's vote on the version they read; the reply carries the article's new status."""
 
@@ -146,7 +147,9 @@ async def vote(article_id: ArticleId, body: VoteIn, member: Member, gate: Gate) 
     return _created(await gate.run(work), f"/api/articles/{article_id}")
 
 
-@router.post("/articles/{article_id}/versions")
+@router.post(
+    "/articles/{article_id}/versions", status_code=201, responses=error_responses(400, 401, 403, 404, 409, 422)
+)
 async def revise(article_id: ArticleId, body: ReviseIn, member: Member, gate: Gate) -> JSONResponse:
     """Save edits to the current version as a new one; unsupported statements come back in ``flags``."""
     edits = [to_edit(edit) for edit in body.edits]
@@ -159,7 +162,7 @@ async def revise(article_id: ArticleId, body: ReviseIn, member: Member, gate: Ga
     return _created(saved, f"/api/articles/{article_id}/versions/{saved['number']}")
 
 
-@router.post("/articles/{article_id}/publish")
+@router.post("/articles/{article_id}/publish", responses=error_responses(401, 403, 404, 409, 422))
 async def publish(article_id: ArticleId, member: Member, gate: Gate) -> JSONResponse:
     def work(board: Board) -> dict[str, Any]:
         board.publish(article_id, member)
@@ -168,7 +171,7 @@ async def publish(article_id: ArticleId, member: Member, gate: Gate) -> JSONResp
     return JSONResponse(await gate.run(work))
 
 
-@router.post("/articles/{article_id}/reopen")
+@router.post("/articles/{article_id}/reopen", responses=error_responses(401, 403, 404, 409, 422))
 async def reopen(article_id: ArticleId, member: Member, gate: Gate) -> JSONResponse:
     def work(board: Board) -> dict[str, Any]:
         board.reopen(article_id, member)
@@ -177,7 +180,9 @@ async def reopen(article_id: ArticleId, member: Member, gate: Gate) -> JSONRespo
     return JSONResponse(await gate.run(work))
 
 
-@router.get("/articles/{article_id}/versions/{number}", dependencies=SIGNED_IN)
+@router.get(
+    "/articles/{article_id}/versions/{number}", dependencies=SIGNED_IN, responses=error_responses(401, 403, 404, 422)
+)
 async def version(article_id: ArticleId, number: Annotated[int, Path(ge=1, le=MAX_NUMBER)], gate: Gate) -> JSONResponse:
     """One version: who saved it and why, its flags, comments and diff, and the answer JSON it holds."""
 
@@ -189,7 +194,7 @@ async def version(article_id: ArticleId, number: Annotated[int, Path(ge=1, le=MA
     return JSONResponse(await gate.run(work))
 
 
-@router.get("/articles/{article_id}/diff", dependencies=SIGNED_IN)
+@router.get("/articles/{article_id}/diff", dependencies=SIGNED_IN, responses=error_responses(401, 403, 404, 422))
 async def diff(
     article_id: ArticleId,
     gate: Gate,
@@ -201,7 +206,7 @@ async def diff(
     return JSONResponse({"article_id": article_id, "a": a, "b": b, "diff": text})
 
 
-@router.get("/audit")
+@router.get("/audit", responses=error_responses(401, 403, 422))
 async def audit(
     member: Member,
     gate: Gate,
@@ -218,7 +223,7 @@ async def audit(
     return JSONResponse({"entries": [audit_dict(e) for e in entries]})
 
 
-@router.get("/audit/verify", dependencies=SIGNED_IN)
+@router.get("/audit/verify", dependencies=SIGNED_IN, responses=error_responses(401, 403, 422))
 async def verify_audit(gate: Gate) -> JSONResponse:
     """Whether the hash chain is intact; when it is not, the first broken entry and what is wrong with it."""
     report = await gate.run(lambda board: board.verify_audit())

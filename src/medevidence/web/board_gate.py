@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import anyio.to_thread
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.requests import Request
 
 from .. import Library
@@ -71,11 +73,17 @@ async def load_member(request: Request) -> None:
     request.state.member = member
 
 
-async def api_user(request: Request) -> User:
+# Declared through FastAPI's scheme so /openapi.json says the board API takes a bearer token.
+bearer_token = HTTPBearer(auto_error=False, description="An API token from `medevidence users token NAME`.")
+
+
+async def api_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)]
+) -> User:
     """Dependency of the board API: the account whose token the request carries."""
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    if credentials is None or not credentials.credentials.strip():
         raise WebError(
             401, f"this endpoint is for review-board members; {TOKEN_HINT}", headers={"WWW-Authenticate": "Bearer"}
         )
+    secret = credentials.credentials
     return await board_gate(request).run(lambda board: board.authenticate_token(secret))
