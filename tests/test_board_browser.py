@@ -20,7 +20,7 @@ import pytest
 from board_data import FAST_HASHER, OTHER_QUESTION, PASSWORDS, QUESTION, RECORDS
 from live import CHROMIUM, CHROMIUM_ARGS, served
 from medevidence import Library, accounts
-from medevidence.review import Board
+from medevidence.review import Board, Decision
 from medevidence.web import create_app
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "bench" / "screenshots"
+SEED_QUESTION = "What is the role of mastectomy in stage 4 invasive ductal carcinoma?"
 DATE = r"\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC"
 
 
@@ -205,3 +206,42 @@ def test_an_unsupported_edit_is_flagged_and_a_draft_stays_private(page: Page, br
         assert to_sign_in.status == 303 and to_sign_in.headers["location"].startswith("/board/login?next=")
     finally:
         stranger.close()
+
+
+def test_the_seed_question_is_published_after_two_approvals_with_the_trial_cited(
+    seeds: Path, browser: Browser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed answer page's question, answered from the seeds, approved by two reviewers and read anonymously."""
+    monkeypatch.setattr(accounts, "default_password_hasher", lambda: FAST_HASHER)
+    directory = tmp_path / "library"
+    with Library.open(directory) as library:
+        library.ingest(sorted(seeds.glob("*.txt")))
+        answer = library.ask(SEED_QUESTION)
+        board = Board(library)
+        ada = board.create_user("ada", "admin", password=PASSWORDS["ada"])
+        carol = board.create_user("carol", "editor", actor=ada, password=PASSWORDS["carol"])
+        reviewers = [board.create_user(name, "reviewer", actor=ada) for name in ("dana", "erin")]
+        article = board.submit(answer.id, carol)
+        for reviewer in reviewers:
+            board.assign(article.id, carol, reviewer.name)
+        for reviewer in reviewers:
+            board.vote(article.id, reviewer, Decision.APPROVE, comment="checked against the sources")
+        board.publish(article.id, carol)
+    app = create_app(directory, rate_limit_per_minute=0)
+
+    with served(app) as url:
+        reader = browser.new_context(base_url=url, viewport={"width": 1100, "height": 900})
+        try:
+            public = reader.new_page()
+            public.goto(f"/articles/{article.id}")
+            banner = " ".join(public.locator("header.review").inner_text().split())
+            assert re.search(rf"Approved by dana on {DATE} and erin on {DATE}\.", banner), banner
+            assert public.get_by_role("heading", name=SEED_QUESTION).is_visible()
+            disagreement = public.get_by_role("heading", name="Where the evidence disagrees")
+            assert disagreement.is_visible(), "the trial and the retrospective series disagree"
+            assert "selection bias" in public.locator("body").inner_text()
+            trial = public.locator("ol.references > li").filter(has_text="the Primary May Not Need to Be Removed")
+            assert "News report of a study" in trial.inner_text() and "Level 2" in trial.inner_text()
+            screenshot(public, "seed-article-published")
+        finally:
+            reader.close()

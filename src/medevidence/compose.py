@@ -19,15 +19,23 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from .candidates import Candidate, collect_candidates, primary_role
 from .cases import NOT_MATCHED, case_query, display, match_case
-from .conflicts import ConflictDraft, explanation_text, find_conflicts, outcome_of, participants, reported_design
+from .conflicts import (
+    ConflictDraft,
+    design_lead_in,
+    explanation_text,
+    find_conflicts,
+    outcome_of,
+    participants,
+    reported_design,
+)
 from .models import (
     Answer,
     AnswerSection,
@@ -58,6 +66,7 @@ if TYPE_CHECKING:
 RETRIEVED_PASSAGES = 150
 PASSAGES_PER_DOCUMENT = 3
 MIN_RELEVANCE = 0.3
+CLEARLY_RELEVANT = 0.5
 MIN_COVERAGE = 0.5  # a statement must name at least half of the question's concepts
 SECTION_SIZE = 4
 SIDE_SIZE = 3
@@ -456,7 +465,11 @@ def compose_answer(
     if case:
         extra = _case_candidates(library, frame, case)
         answer.sections.extend(_case_section(case, relevant + extra, used, book, audience, answer.gaps))
-    answer.conflicts.extend(_conflict(draft, book, audience) for draft in drafts[:2])
+
+    def passage_at(document_id: int, offset: int) -> int:
+        return next(p.id for p in library.store.passages(document_id) if p.start <= offset < p.end)
+
+    answer.conflicts.extend(_conflict(draft, book, audience, passage_at) for draft in drafts[:2])
     if audience is Audience.PATIENT:
         answer.sections.append(_questions_to_ask(answer, frame))
     references = sorted(book.references.values(), key=lambda r: r.n)
@@ -484,12 +497,16 @@ def diverse(hits: Sequence[SearchHit]) -> list[SearchHit]:
 
 
 def _strongest(candidates: Sequence[Candidate]) -> Candidate | None:
-    """Among the clearly relevant (within 60% of the best), the highest level of evidence, and within
-    one source its conclusion before its results before its background; a stated outcome breaks ties."""
+    """Among the clearly relevant, the highest level of evidence, and within one source its conclusion
+    before its results before its background; a stated outcome breaks ties.
+
+    Clearly relevant is within 60% of the best, or above ``CLEARLY_RELEVANT`` whatever the best: a
+    secondary page that restates the question word for word must not push a trial's finding out.
+    """
     if not candidates:
         return None
     best = max(c.relevance for c in candidates)
-    close = [c for c in candidates if c.relevance >= 0.6 * best]
+    close = [c for c in candidates if c.relevance >= min(0.6 * best, CLEARLY_RELEVANT)]
     return min(
         close,
         key=lambda c: (c.level_rank, -c.importance, outcome_of(c.text) is None, -c.relevance, c.document.id, c.start),
@@ -553,14 +570,16 @@ def _case_section(
     return [AnswerSection(title, statements, key="this_patient")]
 
 
-def _conflict(draft: ConflictDraft, book: ReferenceBook, audience: Audience) -> Conflict:
+def _conflict(
+    draft: ConflictDraft, book: ReferenceBook, audience: Audience, passage_at: Callable[[int, int], int]
+) -> Conflict:
     sides = []
     against_members, benefit_members = draft.against[:SIDE_SIZE], draft.benefit[:SIDE_SIZE]
     for stance, members, design in (
         (Stance.NO_BENEFIT, against_members, draft.against_design),
         (Stance.BENEFIT, benefit_members, draft.benefit_design),
     ):
-        statements = [statement_from([c], book, audience) for c in members]
+        statements = [_side_statement(c, book, audience, passage_at) for c in members]
         sides.append(
             ConflictSide(
                 stance=stance.value,
@@ -579,6 +598,20 @@ def _conflict(draft: ConflictDraft, book: ReferenceBook, audience: Audience) -> 
     )
     limitations = [statement_from([c], book, audience) for c in draft.limitations]
     return Conflict(draft.topic, summary, sides, explanation, limitations)
+
+
+def _side_statement(
+    candidate: Candidate, book: ReferenceBook, audience: Audience, passage_at: Callable[[int, int], int]
+) -> Statement:
+    """A finding on one side of a conflict, citing too the sentence before it that names its design."""
+    statement = statement_from([candidate], book, audience)
+    lead_in = design_lead_in(candidate)
+    if lead_in is not None:
+        start, end = lead_in
+        passage_id = passage_at(candidate.document.id, start)
+        text = candidate.document.text[start:end]
+        statement.spans.insert(0, book.cite(replace(candidate, passage_id=passage_id, start=start, end=end, text=text)))
+    return statement
 
 
 def _conflict_summary(draft: ConflictDraft, book: ReferenceBook, audience: Audience) -> str:
@@ -600,7 +633,15 @@ def _conflict_summary(draft: ConflictDraft, book: ReferenceBook, audience: Audie
     if audience is Audience.PATIENT:
         topic = to_plain(draft.topic).lower()
         return f"The sources disagree about {topic}: {against} found no benefit, while {benefit} reported a benefit."
-    return f"Sources disagree on {draft.topic}: {against} report no benefit, while {benefit} report benefit."
+
+    def verb(members: Sequence[Candidate]) -> str:
+        return "reports" if len({c.document.id for c in members}) == 1 else "report"
+
+    against_verb, benefit_verb = verb(draft.against[:SIDE_SIZE]), verb(draft.benefit[:SIDE_SIZE])
+    return (
+        f"Sources disagree on {draft.topic}: {against} {against_verb} no benefit, "
+        f"while {benefit} {benefit_verb} benefit."
+    )
 
 
 def _questions_to_ask(answer: Answer, frame: QuestionFrame) -> AnswerSection:

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 from .candidates import Candidate
 from .models import Audience, EvidenceLevel, StudyDesign
+from .sentences import sentence_spans
 from .stance import Stance
+from .tokens import fold_hyphens
 
 # Outcomes that findings are about; a conflict needs both sides to speak of the same one.
 OUTCOMES: dict[str, re.Pattern[str]] = {
@@ -66,7 +68,7 @@ class ConflictDraft:
 # Designs a sentence can report, whatever the design of the document it is in: a consensus
 # statement quotes a randomized trial; a news article reports one.
 _REPORTED: list[tuple[StudyDesign, re.Pattern[str]]] = [
-    (StudyDesign.COHORT, re.compile(r"meta-?analys\w* (of|identified|including) [\w\s(,]*retrospective", re.I)),
+    (StudyDesign.COHORT, re.compile(r"meta-?analys\w*\s+(of|identified|including)\s[\w\s(,]*retrospective", re.I)),
     (StudyDesign.SYSTEMATIC_REVIEW, re.compile(r"\bmeta-?analys\w*|\bsystematic review", re.I)),
     (
         StudyDesign.RCT,
@@ -84,6 +86,8 @@ _REPORTED: list[tuple[StudyDesign, re.Pattern[str]]] = [
         ),
     ),
 ]
+LEAD_IN_SENTENCES = 2
+_LEAD_IN_CHARS = 800
 _DESIGN_RANK = {
     StudyDesign.SYSTEMATIC_REVIEW: 1,
     StudyDesign.RCT: 2,
@@ -102,15 +106,49 @@ _DESIGN_OF_LEVEL = {
 
 
 def reported_design(candidate: Candidate) -> StudyDesign:
-    """The design of the study a sentence reports, else the design of its document."""
-    for design, pattern in _REPORTED:
-        if pattern.search(candidate.text):
-            return design
+    """The design of the study a sentence reports, else the design of its document.
+
+    The sentence is read first, then the sentences just before it in its paragraph: "The
+    meta-analysis identified 10 retrospective cohort studies ... Surgery was associated with
+    superior survival" reports the cohorts' result in a sentence that does not name them.
+    """
+    named = _named_design(candidate.text)
+    if named is not None:
+        return named
+    lead_in = design_lead_in(candidate)
+    if lead_in is not None:
+        design = _named_design(candidate.document.text[lead_in[0] : lead_in[1]])
+        assert design is not None
+        return design
     document = candidate.document
     if document.study_design is StudyDesign.NEWS_REPORT:
         # A news report is graded as the study it reports (level 2: a randomized trial).
         return _DESIGN_OF_LEVEL.get(document.evidence_level, StudyDesign.NEWS_REPORT)
     return document.study_design
+
+
+def design_lead_in(candidate: Candidate) -> tuple[int, int] | None:
+    """The sentence shortly before ``candidate``, in its paragraph, that names the design of the
+    study the candidate reports, when the candidate names none itself; cited beside it so the
+    design the answer states is in a cited span."""
+    if _named_design(candidate.text) is not None:
+        return None
+    text = candidate.document.text
+    window_start = max(0, candidate.start - _LEAD_IN_CHARS)
+    paragraph = text.rfind("\n\n", window_start, candidate.start)
+    window_start = paragraph + 2 if paragraph != -1 else window_start
+    for start, end in reversed(sentence_spans(text, window_start, candidate.start)[-LEAD_IN_SENTENCES:]):
+        if _named_design(text[start:end]) is not None:
+            return start, end
+    return None
+
+
+def _named_design(text: str) -> StudyDesign | None:
+    text = fold_hyphens(text)
+    for design, pattern in _REPORTED:
+        if pattern.search(text):
+            return design
+    return None
 
 
 def strongest_design(candidates: Sequence[Candidate]) -> StudyDesign:

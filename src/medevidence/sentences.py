@@ -42,9 +42,19 @@ def _blocks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Paragraphs, list items and heading lines: a sentence never runs across one of these breaks."""
     position = start
     for match in _PARAGRAPH.finditer(text, start, end):
+        if _runs_on(text, position, match.start(), match.end(), end):
+            continue
         yield from _split_headings(text, position, match.start())
         position = match.end()
     yield from _split_headings(text, position, end)
+
+
+def _runs_on(text: str, block_start: int, break_start: int, break_end: int, end: int) -> bool:
+    """A blank line inside a sentence: PDF text breaks columns and pages mid-sentence ("no difference
+    in\n\noutcome could be found"), seen as no closing punctuation before and a lower-case word after."""
+    before = text[block_start:break_start].rstrip()
+    after = text[break_end:end].lstrip()
+    return bool(before) and bool(after) and before[-1] not in ".!?:;" and after[0].islower()
 
 
 def _split_headings(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:

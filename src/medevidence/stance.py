@@ -284,6 +284,11 @@ _MAIN_AFTER = re.compile(r"(?:[,;]\s*|\s)(?:but|however|yet|nevertheless|nonethe
 _SUBORDINATE_FIRST = re.compile(r"^(?:although|though|even though|despite|in spite of|while|whereas|notwithstanding)\b")
 _SUBORDINATE_AFTER = re.compile(r"(?:,\s*|\s)(?:whereas|while)\s")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_BETWEEN = re.compile(r"\bbetween ([^,;]{3,60}?) and ([^,;.]{3,60})")
+_BETWEEN_REACH = 80  # characters after a null cue in which "between A and B" names its arms
+_CONTROL_ARM = re.compile(
+    r"\b(no|none|without|placebo|control|controls|sham|observation|untreated|usual care|standard care|non-?\w+)\b"
+)
 
 # -- lexicon: what a question's relation asks ---------------------------------------------------
 
@@ -412,6 +417,8 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
             if first in taken:
                 continue
             taken.update(range(first, _word_index(starts, match.end() - 1) + 1))
+            if stance is Stance.NO_BENEFIT and _between_two_treatments(clause, match.end(), frame):
+                continue
             cues.append(_Cue(_negated(stance, clause, match.start()), first))
     for index in range(len(words)):
         if index in taken:
@@ -433,6 +440,18 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
         elif frame is not None:
             cues.append(_Cue(affirmed, index))
     return cues
+
+
+def _between_two_treatments(clause: str, after: int, frame: QuestionFrame | None) -> bool:
+    """ "No difference ... between breast-conserving therapy and mastectomy" compares two forms of
+    the treatment, not the treatment with none; it says nothing on whether to treat unless the
+    question itself compares two options."""
+    if frame is None or frame.comparator:
+        return False
+    between = _BETWEEN.search(clause, after, after + _BETWEEN_REACH)
+    if between is None:
+        return False
+    return not any(_CONTROL_ARM.search(arm) for arm in between.group(1, 2))
 
 
 def _relation_echo(frame: QuestionFrame | None) -> re.Pattern[str] | None:

@@ -60,6 +60,14 @@ _BRITISH = {
 # -ise/-isation spellings ("randomised", "hospitalisation") map to -ize before stemming.
 _ISE = re.compile(r"(?<=[a-z]{3})is(e|ed|es|ing|ation|ations)$")
 
+_HYPHENS = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015", "-"))
+
+
+def fold_hyphens(text: str) -> str:
+    """``text`` with every Unicode hyphen and dash as "-": PDF and web text write "meta\u2011analysis"."""
+    return text.translate(_HYPHENS)
+
+
 # A token: letters/digits joined by internal hyphens, slashes, dots or apostrophes, with an
 # optional trailing receptor sign ("ER+", "HER2-", "PD-L1+").
 _TOKEN = re.compile(r"[^\W_]+(?:[-/.'\u2010\u2011][^\W_]+)*[+\u2212]?", re.UNICODE)

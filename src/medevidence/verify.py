@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .models import Answer, Reference, Statement, StatementKind, StudyDesign
-from .tokens import STOPWORDS, analyze
+from .tokens import STOPWORDS, analyze, fold_hyphens
 
 MIN_OVERLAP = 0.75
 
@@ -128,7 +128,7 @@ def _also_named(design: StudyDesign, cited: list[Reference]) -> bool:
     The design must be named in the reference's design reason or in one of its cited spans.
     """
     words = _DESIGN_WORDS[design]
-    texts = [r.design_reason.lower() + " " + " ".join(p.text.lower() for p in r.passages) for r in cited]
+    texts = [fold_hyphens(r.design_reason + " " + " ".join(p.text for p in r.passages)).lower() for r in cited]
     return any(any(word in text for word in words) for text in texts)
 
 
