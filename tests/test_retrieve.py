@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from medevidence import Library, QueryError, StudyDesign
-from medevidence.index import ModelMismatch, build_segment, merge_segments
+from medevidence import index as index_module
+from medevidence.embed import FakeEmbedder
+from medevidence.index import ModelMismatch, build_segment, load_segment, save_segment, write_merged_segment
 from medevidence.models import PassageRow
 from medevidence.retrieve import SearchFilters, SearchMode
 from medevidence.tokens import analyze
@@ -143,19 +145,39 @@ def test_overlong_query_and_bad_k_are_clear_errors(tmp_path: Path) -> None:
         library.search("statins", k=0)
 
 
-def test_merging_segments_equals_indexing_the_live_rows_once() -> None:
-    rows = [PassageRow(i, i, f"drug{i % 5} lowers pressure {i}", f"title {i % 3}") for i in range(1, 41)]
+@pytest.mark.parametrize("chunk", [7, 1_000_000])
+def test_merging_segments_equals_indexing_the_live_rows_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Merged from memory-mapped segments, a few postings at a time or all at once."""
+    monkeypatch.setattr(index_module, "MERGE_CHUNK", chunk)
+    rows = [PassageRow(i, i, f"drug{i % 5} lowers pressure {i} " * (1 + i % 3), f"title {i % 3}") for i in range(1, 41)]
+    vectors = np.random.default_rng(0).standard_normal((40, 4)).astype(np.float32)
+    for name, part, part_vectors in (("a", rows[:25], vectors[:25]), ("b", rows[25:], vectors[25:])):
+        save_segment(build_segment(name, part, 2, part_vectors), tmp_path / name)
     keep = [np.ones(25, dtype=bool), np.ones(15, dtype=bool)]
     keep[0][3] = keep[1][0] = False
-    merged = merge_segments("m", [build_segment("a", rows[:25], 2, None), build_segment("b", rows[25:], 2, None)], keep)
-    live = [row for index, row in enumerate(rows) if index not in (3, 25)]
-    direct = build_segment("d", live, 2, None)
+    sources = [load_segment(tmp_path / name, mmap=True) for name in ("a", "b")]
+    write_merged_segment(tmp_path / "merged", sources, keep)
+    merged = load_segment(tmp_path / "merged")
+
+    live = [index for index in range(40) if index not in (3, 25)]
+    direct = build_segment("d", [rows[i] for i in live], 2, vectors[live])
     assert merged.passage_ids.tolist() == direct.passage_ids.tolist()
-    for term in direct.vocabulary:
-        m, d = merged.vocabulary[term], direct.vocabulary[term]
-        assert merged.postings[merged.indptr[m] : merged.indptr[m + 1]].tolist() == (
-            direct.postings[direct.indptr[d] : direct.indptr[d + 1]].tolist()
-        )
+    assert merged.lengths.tolist() == direct.lengths.tolist()
+    assert set(direct.vocabulary) <= set(merged.vocabulary)
+    for term in merged.vocabulary:
+        m = merged.vocabulary[term]
+        d = direct.vocabulary.get(term)
+        postings = merged.postings[merged.indptr[m] : merged.indptr[m + 1]].tolist()
+        frequencies = merged.frequencies[merged.indptr[m] : merged.indptr[m + 1]].tolist()
+        if d is None:  # a term only the removed passages had
+            assert postings == []
+            continue
+        assert postings == direct.postings[direct.indptr[d] : direct.indptr[d + 1]].tolist()
+        assert frequencies == direct.frequencies[direct.indptr[d] : direct.indptr[d + 1]].tolist()
+    assert merged.vectors is not None
+    np.testing.assert_array_equal(merged.vectors, vectors[live].astype(np.float16).astype(np.float32))
 
 
 def test_bm25_matches_the_textbook_formula(tmp_path: Path) -> None:
@@ -178,3 +200,29 @@ def test_bm25_matches_the_textbook_formula(tmp_path: Path) -> None:
         return total
 
     assert scores.tolist() == pytest.approx([expected(d) for d in docs], rel=1e-5)
+
+
+def test_many_small_ingests_are_merged_and_search_the_same(tmp_path: Path) -> None:
+    texts = [f"drug{i % 4} lowers blood pressure in trial {i}" for i in range(12)]
+    rows = [PassageRow(i + 1, i + 1, text, f"title {i % 3}") for i, text in enumerate(texts)]
+    incremental = Library.open(tmp_path / "incremental", embedder="fake").retriever.index
+    embed = FakeEmbedder().embed_batch
+    for row in rows:
+        incremental.append([row], embed)
+    assert len(incremental.manifest.segments) <= index_module.MAX_SEGMENTS
+    assert any(name.startswith("merged-") for name, _ in incremental.manifest.segments)
+    once = Library.open(tmp_path / "once", embedder="fake").retriever.index
+    once.append(rows, embed)
+
+    def ranking(index: index_module.SearchIndex, scores: list[np.ndarray]) -> list[tuple[int, float]]:
+        pairs = [
+            (int(p), round(float(x), 5))
+            for s, xs in zip(index.segments, scores, strict=True)
+            for p, x in zip(s.passage_ids, xs, strict=True)
+        ]
+        return sorted(pairs)
+
+    query = {"drug1": 1.0, "pressure": 1.0, "title": 0.5}
+    assert ranking(incremental, incremental.bm25(query)) == ranking(once, once.bm25(query))
+    vector = FakeEmbedder().embed_batch(["drug1 pressure"])[0]
+    assert ranking(incremental, incremental.cosine(vector)) == ranking(once, once.cosine(vector))

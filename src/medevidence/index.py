@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +31,9 @@ from .tokens import ANALYZER_VERSION, analyze
 
 INDEX_FORMAT_VERSION = 1
 MAX_SEGMENTS = 8
-MERGE_LIMIT = 100_000  # passages merged at once: bounds the memory a merge needs, whatever the corpus size
+MERGE_LIMIT = 100_000  # passages in a segment made by merging; larger ones are left as they are
+MERGE_CHUNK = 1_000_000  # postings re-laid at once during a merge: what bounds its memory
+VECTOR_CHUNK = 8_192  # vectors copied at once during a merge
 K1 = 1.2
 B = 0.75
 
@@ -60,7 +62,7 @@ class Segment:
     indptr: IntArray
     postings: npt.NDArray[np.int32]
     frequencies: npt.NDArray[np.uint16]
-    vectors: npt.NDArray[np.float32] | None  # float16 on disk
+    vectors: npt.NDArray[Any] | None  # float16 on disk and when memory-mapped, float32 in memory
 
     def __len__(self) -> int:
         return len(self.passage_ids)
@@ -122,44 +124,134 @@ def _arrays(
     )
 
 
-def merge_segments(name: str, segments: Sequence[Segment], alive: Sequence[npt.NDArray[np.bool_]]) -> Segment:
-    """One segment holding the live passages of ``segments``, postings re-laid without re-analysing text."""
+def write_merged_segment(directory: Path, segments: Sequence[Segment], alive: Sequence[npt.NDArray[np.bool_]]) -> None:
+    """Write the live passages of ``segments`` as one segment at ``directory``, without re-analysing text.
+
+    Postings are re-laid ``MERGE_CHUNK`` at a time and streamed to disk, and vectors are copied a
+    segment at a time, so with memory-mapped sources (``load_segment(..., mmap=True)``) a merge
+    holds a bounded amount in memory however many passages it combines. Within a term, postings
+    keep segment order and row order, exactly as indexing the live rows in one go would.
+    """
+    temporary = directory.with_name(directory.name + ".tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
     vocabulary: dict[str, int] = {}
-    term_parts, row_parts, frequency_parts = [], [], []
-    offset = 0
-    new_row_of = []
+    global_ids = [
+        np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in s.vocabulary), np.int64, len(s.vocabulary))
+        for s in segments
+    ]
+    new_rows, offset = [], 0
     for segment, keep in zip(segments, alive, strict=True):
-        new_rows = np.full(len(segment), -1, dtype=np.int64)
-        new_rows[keep] = np.arange(offset, offset + int(keep.sum()))
+        rows = np.full(len(segment), -1, dtype=np.int64)
+        rows[keep] = np.arange(offset, offset + int(keep.sum()))
         offset += int(keep.sum())
-        new_row_of.append(new_rows)
-        global_ids = np.asarray(
-            [vocabulary.setdefault(term, len(vocabulary)) for term in segment.vocabulary], dtype=np.int64
-        )
-        term_of_posting = np.repeat(global_ids, np.diff(segment.indptr))
-        rows = new_rows[segment.postings]
-        live = rows >= 0
-        term_parts.append(term_of_posting[live])
-        row_parts.append(rows[live])
-        frequency_parts.append(segment.frequencies[live])
-    terms = np.concatenate(term_parts) if term_parts else np.zeros(0, dtype=np.int64)
-    order = np.lexsort((np.concatenate(row_parts), terms)) if len(terms) else np.zeros(0, dtype=np.int64)
+        new_rows.append(rows)
+    totals = np.zeros(len(vocabulary), dtype=np.int64)
+    for segment, keep, ids in zip(segments, alive, global_ids, strict=True):
+        totals[ids] += _live_counts(segment, keep)  # a segment's global ids are distinct
     indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(terms, minlength=len(vocabulary)), out=indptr[1:])
-    has_vectors = all(s.vectors is not None for s in segments)
-    return Segment(
-        name=name,
-        passage_ids=np.concatenate([s.passage_ids[k] for s, k in zip(segments, alive, strict=True)]),
-        document_ids=np.concatenate([s.document_ids[k] for s, k in zip(segments, alive, strict=True)]),
-        lengths=np.concatenate([s.lengths[k] for s, k in zip(segments, alive, strict=True)]),
-        vocabulary=vocabulary,
-        indptr=indptr,
-        postings=np.concatenate(row_parts)[order].astype(np.int32),
-        frequencies=np.concatenate(frequency_parts)[order],
-        vectors=np.concatenate([s.vectors[k] for s, k in zip(segments, alive, strict=True)])  # type: ignore[index]
-        if has_vectors
-        else None,
-    )
+    np.cumsum(totals, out=indptr[1:])
+    del totals
+    by_global = [(np.sort(ids), np.argsort(ids)) for ids in global_ids]
+    with (
+        _NpyWriter(temporary / "postings.npy", np.int32, (int(indptr[-1]),)) as postings,
+        _NpyWriter(temporary / "frequencies.npy", np.uint16, (int(indptr[-1]),)) as frequencies,
+    ):
+        for first, last in _chunks(indptr, MERGE_CHUNK):
+            parts = [
+                _gather(segment, rows, ids, sorted_ids, order, first, last)
+                for segment, rows, ids, (sorted_ids, order) in zip(
+                    segments, new_rows, global_ids, by_global, strict=True
+                )
+            ]
+            terms = np.concatenate([part[0] for part in parts])
+            order = np.argsort(terms, kind="stable")
+            postings.write(np.concatenate([part[1] for part in parts])[order].astype(np.int32))
+            frequencies.write(np.concatenate([part[2] for part in parts])[order])
+    if segments and all(s.vectors is not None for s in segments):
+        dimension = segments[0].vectors.shape[1]  # type: ignore[union-attr]
+        with _NpyWriter(temporary / "vectors.npy", np.float16, (offset, dimension)) as vectors:
+            for segment, keep in zip(segments, alive, strict=True):
+                for start in range(0, len(segment), VECTOR_CHUNK):
+                    block = segment.vectors[start : start + VECTOR_CHUNK]  # type: ignore[index]
+                    vectors.write(np.asarray(block[keep[start : start + VECTOR_CHUNK]], dtype=np.float16))
+    for field in ("passage_ids", "document_ids", "lengths"):
+        live = [np.asarray(getattr(s, field))[k] for s, k in zip(segments, alive, strict=True)]
+        np.save(temporary / f"{field}.npy", np.concatenate(live), allow_pickle=False)
+    np.save(temporary / "indptr.npy", indptr, allow_pickle=False)
+    (temporary / "vocabulary.json").write_text(json.dumps(list(vocabulary), ensure_ascii=False), encoding="utf-8")
+    temporary.rename(directory)
+
+
+def _live_counts(segment: Segment, keep: npt.NDArray[np.bool_]) -> IntArray:
+    """Live postings of each of ``segment``'s terms."""
+    counts = np.diff(segment.indptr)
+    if keep.all():
+        return counts
+    live = np.zeros(len(counts), dtype=np.int64)
+    for first, last in _chunks(segment.indptr, MERGE_CHUNK):
+        rows = segment.postings[segment.indptr[first] : segment.indptr[last]]
+        terms = np.repeat(np.arange(first, last), counts[first:last])
+        live[first:last] = np.bincount(terms[keep[rows]] - first, minlength=last - first)
+    return live
+
+
+def _chunks(indptr: IntArray, size: int) -> Iterator[tuple[int, int]]:
+    """Consecutive term ranges ``[first, last)`` holding about ``size`` postings each."""
+    terms = len(indptr) - 1
+    first = 0
+    while first < terms:
+        last = int(np.searchsorted(indptr, indptr[first] + size, side="right")) - 1
+        last = min(max(last, first + 1), terms)
+        yield first, last
+        first = last
+
+
+def _gather(
+    segment: Segment,
+    new_rows: IntArray,
+    global_ids: IntArray,
+    sorted_ids: IntArray,
+    order: IntArray,
+    first: int,
+    last: int,
+) -> tuple[IntArray, IntArray, npt.NDArray[np.uint16]]:
+    """``segment``'s live postings of the global terms ``[first, last)``: (global term, new row, frequency)."""
+    local = order[np.searchsorted(sorted_ids, first) : np.searchsorted(sorted_ids, last)]
+    starts = segment.indptr[local]
+    lengths = segment.indptr[local + 1] - starts
+    total = int(lengths.sum())
+    # Concatenated aranges of each term's postings, without a Python loop.
+    index = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+    rows = new_rows[segment.postings[index]]
+    live = rows >= 0
+    terms = np.repeat(global_ids[local], lengths)
+    return terms[live], rows[live], np.asarray(segment.frequencies[index][live])
+
+
+class _NpyWriter:
+    """An ``.npy`` file of known shape written in pieces, so a large array never sits in memory."""
+
+    def __init__(self, path: Path, dtype: type[np.generic], shape: tuple[int, ...]) -> None:
+        self.path = path
+        self.dtype = np.dtype(dtype)
+        self.shape = shape
+        self.written = 0
+
+    def __enter__(self) -> _NpyWriter:
+        self.file = self.path.open("wb")
+        header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape}
+        np.lib.format.write_array_header_1_0(self.file, header)
+        return self
+
+    def write(self, array: npt.NDArray[Any]) -> None:
+        self.file.write(np.ascontiguousarray(array, dtype=self.dtype).tobytes())
+        self.written += len(array)
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.close()
+        if exc[0] is None and self.written != self.shape[0]:
+            raise StoreError(f"index merge wrote {self.written} of {self.shape[0]} rows to {self.path}")
 
 
 _ARRAYS = ("passage_ids", "document_ids", "lengths", "indptr", "postings", "frequencies")
@@ -179,16 +271,21 @@ def save_segment(segment: Segment, directory: Path) -> None:
     temporary.rename(directory)
 
 
-def load_segment(directory: Path) -> Segment:
-    arrays: dict[str, Any] = {field: np.load(directory / f"{field}.npy", allow_pickle=False) for field in _ARRAYS}
+def load_segment(directory: Path, mmap: bool = False) -> Segment:
+    """A segment read into memory for search, or memory-mapped (vectors kept float16) for a merge."""
+    mode: Literal["r"] | None = "r" if mmap else None
+    arrays: dict[str, Any] = {
+        field: np.load(directory / f"{field}.npy", mmap_mode=mode, allow_pickle=False) for field in _ARRAYS
+    }
     vectors_path = directory / "vectors.npy"
+    vectors = np.load(vectors_path, mmap_mode=mode, allow_pickle=False) if vectors_path.exists() else None
     terms = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
     return Segment(
         name=directory.name,
         vocabulary={term: number for number, term in enumerate(terms)},
         # float16 on disk, float32 in memory: numpy has no fast float16 product, and casting on every
         # query cost 8x the product itself (bench/retrieval.py).
-        vectors=np.load(vectors_path, allow_pickle=False).astype(np.float32) if vectors_path.exists() else None,
+        vectors=vectors if vectors is None or mmap else vectors.astype(np.float32),
         **arrays,
     )
 
@@ -320,15 +417,17 @@ class SearchIndex:
             total += count
         if len(chosen) < 2:
             return
-        loaded = {s.name: (s, a) for s, a in zip(self._segments or [], self._alive, strict=True)}
-        parts = [loaded.get(name) or _with_mask(load_segment(self.directory / name), self) for name in chosen]
+        # Memory-mapped, even when loaded for search: the merge then reads pages, not copies.
+        parts = [load_segment(self.directory / name, mmap=True) for name in chosen]
         merged_name = f"merged-{self.manifest.last_passage_id:012d}-{len(self.manifest.segments)}"
-        merged = merge_segments(merged_name, [p[0] for p in parts], [p[1] for p in parts])
-        save_segment(merged, self.directory / merged_name)
+        write_merged_segment(self.directory / merged_name, parts, [self.alive_mask(p) for p in parts])
+        del parts
         keep = [(n, c) for n, c in self.manifest.segments if n not in chosen]
-        self.manifest.segments = [*keep, (merged_name, len(merged))]
+        merged_size = int(np.load(self.directory / merged_name / "passage_ids.npy", mmap_mode="r").shape[0])
+        self.manifest.segments = [*keep, (merged_name, merged_size)]
         self.manifest.write(self.manifest_path)
         if self._segments is not None:
+            merged = load_segment(self.directory / merged_name)
             kept = [(s, a) for s, a in zip(self._segments, self._alive, strict=True) if s.name not in chosen]
             self._segments = [s for s, _ in kept] + [merged]
             self._alive = [a for _, a in kept] + [self.alive_mask(merged)]
@@ -379,10 +478,6 @@ class SearchIndex:
                 continue
             results.append(segment.vectors @ query)
         return results
-
-
-def _with_mask(segment: Segment, index: SearchIndex) -> tuple[Segment, npt.NDArray[np.bool_]]:
-    return segment, index.alive_mask(segment)
 
 
 def _dense_text(row: PassageRow) -> str:
