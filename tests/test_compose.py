@@ -13,9 +13,21 @@ from pathlib import Path
 import pytest
 
 from medevidence import Library
-from medevidence.compose import COMPOSER_WORDS
-from medevidence.models import Answer, Audience, StatementKind
+from medevidence.candidates import Candidate
+from medevidence.compose import COMPOSER_WORDS, verdict_for
+from medevidence.models import (
+    Answer,
+    Audience,
+    Document,
+    EvidenceLevel,
+    SourceFormat,
+    StatementKind,
+    StudyDesign,
+    Verdict,
+)
 from medevidence.plain import plain_words, reading_grade
+from medevidence.question import parse_question
+from medevidence.stance import finding_stance
 from medevidence.verify import unsupported_statements
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,3 +162,44 @@ def test_every_question_kind_has_a_section_shape() -> None:
     from medevidence.question import QuestionKind
 
     assert set(SECTION_TITLES) == set(QuestionKind)
+
+
+def test_the_best_matching_study_speaks_loudest_for_a_verdict() -> None:
+    """Two cohort studies disagree; the one retrieval ranks first decides, the second only if ranks are ignored."""
+    frame = parse_question("Does statin therapy reduce mortality in sepsis?")
+
+    def finding(document_id: int, text: str) -> Candidate:
+        document = Document(
+            document_id,
+            str(document_id),
+            1,
+            "Statins in sepsis",
+            text,
+            SourceFormat.JSONL,
+            None,
+            (),
+            2010,
+            None,
+            None,
+            None,
+            None,
+            (),
+            (),
+            None,
+            (),
+            StudyDesign.COHORT,
+            EvidenceLevel.LEVEL_3,
+            "test",
+            "",
+            "",
+            True,
+        )
+        stance = finding_stance(text, frame)
+        assert stance is not None
+        return Candidate(document, document_id, 0, len(text), text, 0.8, stance, {}, True, section="conclusion")
+
+    against = finding(1, "Statin therapy did not reduce mortality in patients with sepsis.")
+    for_ = finding(2, "Statin therapy reduced mortality in patients with sepsis.")
+    assert verdict_for(frame, [against, for_]) is Verdict.MIXED
+    assert verdict_for(frame, [against, for_], {1: 1, 2: 2}) is Verdict.NO
+    assert verdict_for(frame, [against, for_], {1: 2, 2: 1}) is Verdict.YES

@@ -127,6 +127,17 @@ def test_yes_no_detection_by_leading_auxiliary() -> None:
         assert not parse_question(question).is_yes_no
 
 
+def test_a_yes_no_question_put_as_a_title_has_no_auxiliary() -> None:
+    for question in (
+        "Estimated fetal weight by ultrasound: a modifiable risk factor for cesarean delivery?",
+        "Syncope during bathing in infants, a pediatric form of water-induced urticaria?",
+        "Acute respiratory distress syndrome in children with malignancy--can we predict outcome?",
+    ):
+        assert parse_question(question).is_yes_no, question
+    for question in ("Mastectomy in stage 4 breast cancer?", "Stage 4 breast cancer: what are the options?"):
+        assert not parse_question(question).is_yes_no, question
+
+
 def test_relevance_counts_half_the_focus_terms_as_full() -> None:
     frame = parse_question("Does metformin reduce mortality in type 2 diabetes?")
     assert frame.relevance("Metformin reduced all-cause mortality in type 2 diabetes.") == 1.0

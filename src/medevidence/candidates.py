@@ -24,8 +24,17 @@ if TYPE_CHECKING:
     from .library import Library
 
 MAX_DOCUMENTS = 12
-# Words that shape a question without naming its subject: matching them is not relevance.
-_GENERIC_TERMS = frozenset(analyze("role effect use used option approach evidence current question"))
+# Words that shape a question without naming its subject: matching them is not relevance. The
+# relation ("does X *reduce* Y") decides a finding's stance, not whether a sentence is on topic.
+_GENERIC_TERMS = frozenset(
+    analyze(
+        "role effect effects use used option approach evidence current question either whether always really "
+        "necessary possible potential new before after assessment factor factors outcome outcomes influence "
+        "influences influenced promote promotes promoted cause causes caused causing increase increases increased "
+        "increasing decrease decreases decreased reduce reduces reduced reducing improve improves improved "
+        "improving affect affects affected impact predict predicts associated association related relationship"
+    )
+)
 _MAX_CONCEPT_WEIGHT = 6.0
 TITLE_SHARE = 0.35
 _NAMED = 0.3  # a concept counts as named when one of its spellings (weight >= 0.3) appears whole

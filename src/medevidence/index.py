@@ -15,6 +15,7 @@ one slice of postings and one vectorised update of the score array.
 from __future__ import annotations
 
 import json
+import mmap
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -168,6 +169,8 @@ def write_merged_segment(directory: Path, segments: Sequence[Segment], alive: Se
             order = np.argsort(terms, kind="stable")
             postings.write(np.concatenate([part[1] for part in parts])[order].astype(np.int32))
             frequencies.write(np.concatenate([part[2] for part in parts])[order])
+            for segment in segments:
+                _release(segment.postings, segment.frequencies)
     if segments and all(s.vectors is not None for s in segments):
         dimension = segments[0].vectors.shape[1]  # type: ignore[union-attr]
         with _NpyWriter(temporary / "vectors.npy", np.float16, (offset, dimension)) as vectors:
@@ -175,6 +178,7 @@ def write_merged_segment(directory: Path, segments: Sequence[Segment], alive: Se
                 for start in range(0, len(segment), VECTOR_CHUNK):
                     block = segment.vectors[start : start + VECTOR_CHUNK]  # type: ignore[index]
                     vectors.write(np.asarray(block[keep[start : start + VECTOR_CHUNK]], dtype=np.float16))
+                _release(segment.vectors)
     for field in ("passage_ids", "document_ids", "lengths"):
         live = [np.asarray(getattr(s, field))[k] for s, k in zip(segments, alive, strict=True)]
         np.save(temporary / f"{field}.npy", np.concatenate(live), allow_pickle=False)
@@ -194,6 +198,19 @@ def _live_counts(segment: Segment, keep: npt.NDArray[np.bool_]) -> IntArray:
         terms = np.repeat(np.arange(first, last), counts[first:last])
         live[first:last] = np.bincount(terms[keep[rows]] - first, minlength=last - first)
     return live
+
+
+def _release(*arrays: npt.NDArray[Any] | None) -> None:
+    """Let the kernel drop the pages of memory-mapped ``arrays`` read so far.
+
+    Pages of a mapped file stay resident (and counted in the process's memory) until unmapped;
+    a merge reads every page of its sources once, so without this its memory would grow with
+    the size of what it merges. Re-reading a dropped page comes from the page cache.
+    """
+    for array in arrays:
+        mapped = getattr(array, "_mmap", None)
+        if isinstance(mapped, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+            mapped.madvise(mmap.MADV_DONTNEED)
 
 
 def _chunks(indptr: IntArray, size: int) -> Iterator[tuple[int, int]]:

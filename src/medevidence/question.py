@@ -83,6 +83,8 @@ _AUX = (
     r"|isn't|aren't|doesn't|don't|can't|shouldn't)"
 )
 _YES_NO = re.compile(rf"^{_AUX}\b", re.IGNORECASE)
+_TITLE_CLAUSE = re.compile(rf"[:;,.]\s|--|\s[-\u2013\u2014]\s|\b{_AUX}\b", re.IGNORECASE)
+_WH_WORD = re.compile(r"\b(?:what|which|how|why|when|where|who|whom|whose)\b", re.IGNORECASE)
 
 # Kind cues, checked in this order: the first family with a hit wins, so "side effects of
 # chemotherapy" is a drug question and "diagnosis of recurrence after surgery" a diagnostic one.
@@ -241,10 +243,17 @@ def parse_question(text: str) -> QuestionFrame:
     """Read ``text`` into a :class:`QuestionFrame`; never fails, unknown slots stay empty."""
     cleaned = _clean(text)
     lead, body = _question_body(cleaned)
-    is_yes_no = bool(_YES_NO.match(body))
+    is_yes_no = bool(_YES_NO.match(body)) or _is_titled_yes_no(text, cleaned)
     slots = _slots(body, is_yes_no, lead)
     kind = _kind(cleaned, slots.relation)
     return _frame(cleaned, kind, is_yes_no, slots)
+
+
+def _is_titled_yes_no(text: str, cleaned: str) -> bool:
+    """A yes/no question put as a title, with no auxiliary verb in front: "Estimated fetal weight: a
+    risk factor for cesarean delivery?", "Syncope during bathing in infants, a form of urticaria?".
+    A bare topic with a question mark ("Mastectomy in stage 4 breast cancer?") is not one."""
+    return text.rstrip().endswith("?") and not _WH_WORD.search(cleaned) and bool(_TITLE_CLAUSE.search(cleaned))
 
 
 def resolve_follow_up(previous: QuestionFrame, follow_up: str) -> QuestionFrame:

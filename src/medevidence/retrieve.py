@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 RRF_K = 60
 INDEX_DIRECTORY = "index"
+# Passages embedded and indexed per new segment: what a batch holds in memory at ingest.
+INDEX_BATCH = 5_000
 
 
 class SearchMode(StrEnum):
@@ -127,7 +129,7 @@ class Retriever:
                 def embed(texts: list[str]) -> npt.NDArray[np.float32]:
                     return embed_texts(embedder, texts)
 
-            for rows in self.store.passage_rows_after(self.index.manifest.last_passage_id, batch_size=20_000):
+            for rows in self.store.passage_rows_after(self.index.manifest.last_passage_id, batch_size=INDEX_BATCH):
                 self.index.append(rows, embed)
                 added += len(rows)
             self.index.mark_dead(self.store.superseded_passage_ids())
