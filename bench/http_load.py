@@ -1,12 +1,13 @@
 """HTTP latency and throughput of ``/api/search`` and ``/api/ask`` under concurrent clients, with server memory.
 
 The server is the real app (``medevidence.web.create_app``) under uvicorn in its own process, with
-the rate limit off; its resident memory (VmRSS) is read from /proc when it has started, after the
-search run and after the ask run. Each endpoint gets ``--clients`` concurrent clients that send
-requests back to back for ``--duration`` seconds, cycling through the starter library's sample
-questions, after a short warm-up that is not counted. Latency is measured in the client, from
-sending the request to having read the whole response. Client and server share the machine, so
-the figures include that contention; the 1-minute load average at the start is printed.
+the rate limit off. Its resident memory (VmRSS) is read from /proc when it has started, and after
+each endpoint's warm-up and after its run, so growth during a measured run shows apart from the
+one-time index load. Each endpoint gets ``--clients`` concurrent clients that send requests back
+to back for ``--duration`` seconds, cycling through the starter library's sample questions, after
+a short warm-up that is not counted. Latency is measured in the client, from sending the request
+to having read the whole response. Client and server share the machine, so the figures include
+that contention; the 1-minute load average at the start is printed.
 
     python bench/http_load.py [--library PATH] [--duration 60] [--clients 10]    (as a script, not with -m)
 
@@ -106,9 +107,16 @@ def questions() -> list[str]:
 
 
 async def load(
-    client: httpx.AsyncClient, name: str, send: Callable[[str], Awaitable[httpx.Response]], clients: int, seconds: float
+    client: httpx.AsyncClient,
+    name: str,
+    send: Callable[[str], Awaitable[httpx.Response]],
+    clients: int,
+    seconds: float,
+    warmed: Callable[[], None],
 ) -> Run:
-    """``clients`` loops sending requests for ``seconds`` after the warm-up; every response is read in full."""
+    """``clients`` loops sending requests for ``seconds`` after the warm-up; every response is read in full.
+
+    ``warmed`` is called once the warm-up is over, so memory can be read before the measured run."""
     run = Run(name)
     pool = itertools.cycle(questions())
     loop = asyncio.get_running_loop()
@@ -128,7 +136,11 @@ async def load(
             else:
                 run.errors[response.status_code] = run.errors.get(response.status_code, 0) + 1
 
-    await asyncio.gather(*(one_client() for _ in range(clients)))
+    async def after_warm_up() -> None:
+        await asyncio.sleep(WARM_UP_SECONDS)
+        warmed()
+
+    await asyncio.gather(after_warm_up(), *(one_client() for _ in range(clients)))
     run.seconds = seconds
     return run
 
@@ -143,10 +155,16 @@ async def measure(base_url: str, pid: int, clients: int, seconds: float) -> tupl
             lambda q: client.get("/api/search", params={"q": q, "k": 10}),
             clients,
             seconds,
+            lambda: memory.append(("after search warm-up", rss_mib(pid))),
         )
         memory.append(("after search run", rss_mib(pid)))
         ask = await load(
-            client, "POST /api/ask", lambda q: client.post("/api/ask", json={"question": q}), clients, seconds
+            client,
+            "POST /api/ask",
+            lambda q: client.post("/api/ask", json={"question": q}),
+            clients,
+            seconds,
+            lambda: memory.append(("after ask warm-up", rss_mib(pid))),
         )
         memory.append(("after ask run", rss_mib(pid)))
     return [search, ask], memory
