@@ -203,3 +203,24 @@ def test_the_best_matching_study_speaks_loudest_for_a_verdict() -> None:
     assert verdict_for(frame, [against, for_]) is Verdict.MIXED
     assert verdict_for(frame, [against, for_], {1: 1, 2: 2}) is Verdict.NO
     assert verdict_for(frame, [against, for_], {1: 2, 2: 1}) is Verdict.YES
+
+
+def test_a_relevant_study_speaks_through_its_conclusion_even_in_other_words(tmp_path: Path) -> None:
+    """The aim names the question's terms; the conclusion, which decides, says "it" and "the findings"."""
+    record = {
+        "pmid": "424242",
+        "title": "Voice therapy outcomes",
+        "abstract": "OBJECTIVES: To investigate the effectiveness of acupuncture in treating phonotraumatic vocal "
+        "pathologies. METHODS: Forty-one patients were randomly assigned to genuine or sham treatment for six "
+        "weeks. CONCLUSIONS: The findings showed that genuine treatment significantly improved vocal function "
+        "compared with sham.",
+        "publication_types": ["Randomized Controlled Trial"],
+    }
+    source = tmp_path / "trial.jsonl"
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    library = Library.open(tmp_path / "library", embedder="fake")
+    library.ingest([source])
+
+    answer = library.ask("Is acupuncture efficacious for treating phonotraumatic vocal pathologies?")
+
+    assert answer.verdict is Verdict.YES
