@@ -130,6 +130,15 @@ def test_long_sentences_split_without_changing_words() -> None:
     # Short sentences and fragments are left whole.
     assert to_plain("Survival improved, but not by much.") == "Survival improved, but not by much."
     assert to_plain("Check the dose (once; twice) daily.") == "Check the dose (once; twice) daily."
+    joined = (
+        "Removing the tumour went with better survival at three years, and the type of operation made no difference."
+    )
+    assert to_plain(joined) == (
+        "Removing the tumour went with better survival at three years. The type of operation did not matter."
+    )
+    # "and" inside one list of things is not two clauses.
+    listed = "The study enrolled women with breast cancer from ten hospitals, and men with prostate cancer from two."
+    assert to_plain(listed) == listed
 
 
 def test_every_word_comes_from_the_source_or_the_lay_terms() -> None:

@@ -272,6 +272,10 @@ _LONG_SENTENCE_WORDS = 15
 _MIN_PART_WORDS = 4
 _SEMICOLON = re.compile(r";\s+")
 _CONJUNCTION = re.compile(r",\s+(?=(?:whereas|while|but)\s)", re.IGNORECASE)
+# ", and the risk fell": "and" joining two clauses, seen as a subject-like word after it.
+_AND_CLAUSE = re.compile(
+    r",\s+and\s+(?=(?:the|this|these|those|it|they|there|we|patients|both|all|no|none|most|each)\s)", re.IGNORECASE
+)
 _NOT_A_CLAUSE = re.compile(
     r"(?:while\s+\w+ing|but\s+(?:not|also|only|rather)|while\s+(?:on|in|at|under|after))\b", re.IGNORECASE
 )
@@ -293,10 +297,10 @@ def _outside_brackets(text: str, index: int) -> bool:
 
 def _split(sentence: str) -> list[str]:
     parts = [sentence]
-    for splitter, min_words in ((_SEMICOLON, 3), (_CONJUNCTION, _MIN_PART_WORDS)):
+    for splitter, min_words in ((_SEMICOLON, 3), (_CONJUNCTION, _MIN_PART_WORDS), (_AND_CLAUSE, 6)):
         result: list[str] = []
         for part in parts:
-            result.extend(_split_at(part, splitter, min_words, needs_length=splitter is _CONJUNCTION))
+            result.extend(_split_at(part, splitter, min_words, needs_length=splitter is not _SEMICOLON))
         parts = result
     return parts
 
