@@ -49,6 +49,11 @@ from medevidence.stance import (
         ("It remains unclear whether primary tumour resection improves survival.", None),
         ("Further randomized trials are needed to confirm these findings.", None),
         ("Patients at increased risk of stroke were included.", None),
+        (
+            "Although morbidity is low, the potential benefits of surgery on survival (if any) must be weighed"
+            " against its harms.",
+            None,
+        ),
     ],
 )
 def test_stance_of_a_sentence(sentence: str, expected: Stance | None) -> None:
@@ -63,6 +68,22 @@ def test_a_neutral_association_needs_a_question_to_have_a_direction() -> None:
     assert supports(Stance.BENEFIT, frame)
     # A negated association is a null finding with or without a question.
     assert finding_stance("Obesity was not associated with asthma.") is Stance.NO_BENEFIT
+
+
+def test_no_difference_between_two_active_treatments_is_not_no_benefit_of_treating() -> None:
+    frame = parse_question("What is the role of mastectomy in stage 4 breast cancer?")
+    sentence = (
+        "Surgery was associated with superior survival at 3 years (40% versus 22% without surgery) and no difference"
+        " in outcome could be found between breast-conserving therapy and mastectomy."
+    )
+    assert finding_stance(sentence, frame) is Stance.BENEFIT
+    versus_none = "There was no difference in survival between patients treated with surgery and those without surgery."
+    assert finding_stance(versus_none, frame) is Stance.NO_BENEFIT
+    # When the question compares the two treatments, the same finding answers it.
+    compared = parse_question("Is breast-conserving therapy as good as mastectomy?")
+    assert finding_stance("No difference in survival was seen between lumpectomy and mastectomy.", compared) is (
+        Stance.NO_BENEFIT
+    )
 
 
 def test_the_clause_naming_the_question_outcome_wins() -> None:

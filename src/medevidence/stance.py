@@ -255,6 +255,8 @@ _NOT_A_FINDING = re.compile(
         r"|claimed|thought|believed|assumed|speculated)\b",
         r"\b(?:is|are|was|were) (?:claimed|thought|believed|assumed|postulated|proposed|hypothesi[sz]ed) to\b",
         r"^if\b|\bhypothesis (?:is|was)\b",
+        # A benefit weighed as a possibility states no result: "the potential benefits (if any) must be weighed".
+        r"\b(?:potential|possible|hypothetical|theoretical) (?:\w+ )?benefits?\b|\(if any\)",
     )
 )
 # Methods, when they are the sentence's main clause and it reports no result.
