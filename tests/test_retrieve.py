@@ -226,3 +226,56 @@ def test_many_small_ingests_are_merged_and_search_the_same(tmp_path: Path) -> No
     assert ranking(incremental, incremental.bm25(query)) == ranking(once, once.bm25(query))
     vector = FakeEmbedder().embed_batch(["drug1 pressure"])[0]
     assert ranking(incremental, incremental.cosine(vector)) == ranking(once, once.cosine(vector))
+
+
+def _clustered_vectors(rows: int, dimension: int = 32, clusters: int = 40) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((clusters, dimension))
+    vectors = centres[rng.integers(0, clusters, rows)] + 0.3 * rng.standard_normal((rows, dimension))
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_inverted_lists_find_most_of_the_exact_top_ten() -> None:
+    vectors = _clustered_vectors(4_000)
+    lists = index_module.InvertedLists.build(vectors.astype(np.float16))
+    queries = _clustered_vectors(50)
+    found = 0
+    for query in queries:
+        exact = set(np.argsort(-(vectors @ query))[:10].tolist())
+        approximate = lists.scores(query)
+        found += len(exact & set(np.argsort(-approximate)[:10].tolist()))
+        probed = approximate != 0
+        # Probed passages are scored from their int8 codes: close to the exact dot product.
+        np.testing.assert_allclose(approximate[probed], (vectors @ query)[probed], atol=0.03)
+    assert found / (10 * len(queries)) >= 0.8
+
+
+def test_past_the_exact_limit_merged_segments_are_searched_approximately(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "APPROXIMATE_MIN_PASSAGES", 100)
+    vectors = _clustered_vectors(1_000)
+    rows = [PassageRow(i + 1, i + 1, f"passage {i}", "") for i in range(1_000)]
+    directory = tmp_path / "index"
+    index = index_module.SearchIndex(directory, 2, "fake", exact_search_limit=500)
+    for start in range(0, 1_000, 100):  # ten appends: the ninth makes a merge
+        index.append(rows[start : start + 100], lambda texts, s=start: vectors[s : s + len(texts)])
+    merged = [name for name, count in index.manifest.segments if name.startswith("merged-")]
+    assert merged and index_module.InvertedLists.exists(directory / merged[0])
+
+    exact = index_module.SearchIndex(directory, 2, "fake", exact_search_limit=10_000)
+    approximate = index_module.SearchIndex(directory, 2, "fake", exact_search_limit=500)
+    assert all(s.approximate is None and s.vectors is not None for s in exact.segments)
+    assert any(s.approximate is not None and s.vectors is None for s in approximate.segments)
+
+    def top(index: index_module.SearchIndex, query: np.ndarray) -> set[int]:
+        scored = [
+            (float(x), int(p))
+            for s, xs in zip(index.segments, index.cosine(query), strict=True)
+            for p, x in zip(s.passage_ids, xs, strict=True)
+        ]
+        return {p for _, p in sorted(scored, reverse=True)[:10]}
+
+    queries = _clustered_vectors(20)
+    overlap = sum(len(top(exact, q) & top(approximate, q)) for q in queries) / (10 * len(queries))
+    assert overlap >= 0.8

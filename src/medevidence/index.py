@@ -35,6 +35,8 @@ MAX_SEGMENTS = 8
 MERGE_LIMIT = 100_000  # passages in a segment made by merging; larger ones are left as they are
 MERGE_CHUNK = 1_000_000  # postings re-laid at once during a merge: what bounds its memory
 VECTOR_CHUNK = 8_192  # vectors copied at once during a merge
+APPROXIMATE_MIN_PASSAGES = 20_000  # a merged segment this large also gets inverted lists for approximate search
+PROBE_FRACTION = 0.05  # share of the inverted lists a query reads
 K1 = 1.2
 B = 0.75
 
@@ -64,6 +66,7 @@ class Segment:
     postings: npt.NDArray[np.int32]
     frequencies: npt.NDArray[np.uint16]
     vectors: npt.NDArray[Any] | None  # float16 on disk and when memory-mapped, float32 in memory
+    approximate: InvertedLists | None = None  # searched instead of ``vectors`` past the exact-search limit
 
     def __len__(self) -> int:
         return len(self.passage_ids)
@@ -184,6 +187,11 @@ def write_merged_segment(directory: Path, segments: Sequence[Segment], alive: Se
         np.save(temporary / f"{field}.npy", np.concatenate(live), allow_pickle=False)
     np.save(temporary / "indptr.npy", indptr, allow_pickle=False)
     (temporary / "vocabulary.json").write_text(json.dumps(list(vocabulary), ensure_ascii=False), encoding="utf-8")
+    if (temporary / "vectors.npy").exists() and offset >= APPROXIMATE_MIN_PASSAGES:
+        merged_vectors = np.load(temporary / "vectors.npy", mmap_mode="r")
+        InvertedLists.build(merged_vectors).save(temporary)
+        _release(merged_vectors)
+        del merged_vectors
     temporary.rename(directory)
 
 
@@ -288,23 +296,105 @@ def save_segment(segment: Segment, directory: Path) -> None:
     temporary.rename(directory)
 
 
-def load_segment(directory: Path, mmap: bool = False) -> Segment:
-    """A segment read into memory for search, or memory-mapped (vectors kept float16) for a merge."""
+def load_segment(directory: Path, mmap: bool = False, approximate: bool = False) -> Segment:
+    """A segment read into memory for search, or memory-mapped (vectors kept float16) for a merge.
+
+    With ``approximate``, a segment that has inverted lists loads them instead of its vectors.
+    """
     mode: Literal["r"] | None = "r" if mmap else None
     arrays: dict[str, Any] = {
         field: np.load(directory / f"{field}.npy", mmap_mode=mode, allow_pickle=False) for field in _ARRAYS
     }
+    lists = InvertedLists.load(directory) if approximate and InvertedLists.exists(directory) else None
     vectors_path = directory / "vectors.npy"
-    vectors = np.load(vectors_path, mmap_mode=mode, allow_pickle=False) if vectors_path.exists() else None
+    vectors = None
+    if vectors_path.exists() and lists is None:
+        vectors = np.load(vectors_path, mmap_mode=mode, allow_pickle=False)
+        # float16 on disk, float32 in memory: numpy has no fast float16 product, and casting on every
+        # query cost 8x the product itself (bench/retrieval.py).
+        vectors = vectors if mmap else vectors.astype(np.float32)
     terms = json.loads((directory / "vocabulary.json").read_text(encoding="utf-8"))
     return Segment(
         name=directory.name,
         vocabulary={term: number for number, term in enumerate(terms)},
-        # float16 on disk, float32 in memory: numpy has no fast float16 product, and casting on every
-        # query cost 8x the product itself (bench/retrieval.py).
-        vectors=vectors if vectors is None or mmap else vectors.astype(np.float32),
+        vectors=vectors,
+        approximate=lists,
         **arrays,
     )
+
+
+@dataclass
+class InvertedLists:
+    """Approximate dense search for one segment: spherical k-means lists over int8 vector codes.
+
+    ``2 * sqrt(n)`` lists; a query reads the ``PROBE_FRACTION`` of lists whose centroids are
+    nearest and scores their passages exactly (int8 codes times the per-dimension scale); every
+    other passage scores 0, which ranking already treats as no match. Codes are stored in list
+    order, so a list is one contiguous slice.
+    """
+
+    centroids: FloatArray  # (lists, dimension), unit length
+    offsets: IntArray  # list i holds rows order[offsets[i]:offsets[i + 1]]
+    order: IntArray  # segment row of each code
+    codes: npt.NDArray[np.int8]  # (rows, dimension), in list order
+    scale: FloatArray  # (dimension,): a code times its scale is the vector
+
+    _FILES = ("centroids", "offsets", "order", "codes", "scale")
+
+    @classmethod
+    def build(cls, vectors: npt.NDArray[Any], seed: int = 0, rounds: int = 6) -> InvertedLists:
+        """Lists for ``vectors`` (float16 or float32, memory-mapped is fine: read in chunks)."""
+        rows, dimension = vectors.shape
+        rng = np.random.default_rng(seed)
+        lists = max(8, min(rows, int(2 * rows**0.5)))
+        sample_rows = np.sort(rng.choice(rows, min(rows, 25 * lists), replace=False))
+        sample = np.asarray(vectors[sample_rows], dtype=np.float32)
+        centroids = sample[rng.choice(len(sample), lists, replace=False)].copy()
+        for _ in range(rounds):
+            assigned = np.argmax(sample @ centroids.T, axis=1)
+            order = np.argsort(assigned, kind="stable")
+            present, starts = np.unique(assigned[order], return_index=True)
+            sums = np.add.reduceat(sample[order], starts, axis=0)
+            centroids[present] = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        assigned = np.concatenate(
+            [
+                np.argmax(np.asarray(vectors[start : start + VECTOR_CHUNK], np.float32) @ centroids.T, axis=1)
+                for start in range(0, rows, VECTOR_CHUNK)
+            ]
+        )
+        order = np.argsort(assigned, kind="stable").astype(np.int64)
+        offsets = np.searchsorted(assigned[order], np.arange(lists + 1)).astype(np.int64)
+        scale = np.maximum(np.abs(sample).max(axis=0), 1e-12).astype(np.float32) / 127.0
+        codes = np.empty((rows, dimension), dtype=np.int8)
+        for start in range(0, rows, VECTOR_CHUNK):
+            chunk = np.asarray(vectors[np.sort(order[start : start + VECTOR_CHUNK])], np.float32)
+            # Rows are read sorted (fast on a memory-mapped file) and then put back in list order.
+            back = np.argsort(np.argsort(order[start : start + VECTOR_CHUNK]))
+            codes[start : start + VECTOR_CHUNK] = np.clip(np.rint(chunk[back] / scale), -127, 127)
+        return cls(centroids.astype(np.float32), offsets, order, codes, scale)
+
+    @classmethod
+    def exists(cls, directory: Path) -> bool:
+        return all((directory / f"lists-{name}.npy").exists() for name in cls._FILES)
+
+    def save(self, directory: Path) -> None:
+        for name in self._FILES:
+            np.save(directory / f"lists-{name}.npy", getattr(self, name), allow_pickle=False)
+
+    @classmethod
+    def load(cls, directory: Path) -> InvertedLists:
+        return cls(*(np.load(directory / f"lists-{name}.npy", allow_pickle=False) for name in cls._FILES))
+
+    def scores(self, query: FloatArray) -> FloatArray:
+        """Dot products of ``query`` with the passages of the nearest lists; 0 for the rest."""
+        probe = max(1, round(PROBE_FRACTION * len(self.centroids)))
+        nearest = np.argpartition(-(self.centroids @ query), probe - 1)[:probe]
+        spans = [(int(self.offsets[c]), int(self.offsets[c + 1])) for c in nearest]
+        positions = np.concatenate([np.arange(a, b) for a, b in spans])
+        codes = np.concatenate([self.codes[a:b] for a, b in spans])
+        out = np.zeros(len(self.order), dtype=np.float32)
+        out[self.order[positions]] = codes.astype(np.float32) @ (query * self.scale)
+        return out
 
 
 @dataclass
@@ -338,8 +428,11 @@ class SearchIndex:
     combines small segments (up to ``MERGE_LIMIT`` passages together).
     """
 
-    def __init__(self, directory: Path, title_weight: int, embedder_name: str | None) -> None:
+    def __init__(
+        self, directory: Path, title_weight: int, embedder_name: str | None, exact_search_limit: int = 500_000
+    ) -> None:
         self.directory = directory
+        self.exact_search_limit = exact_search_limit
         self.manifest_path = directory / "manifest.json"
         self.title_weight = title_weight
         self.embedder_name = embedder_name
@@ -363,7 +456,10 @@ class SearchIndex:
     @property
     def segments(self) -> list[Segment]:
         if self._segments is None:
-            self._segments = [load_segment(self.directory / name) for name, _ in self.manifest.segments]
+            approximate = sum(count for _, count in self.manifest.segments) > self.exact_search_limit
+            self._segments = [
+                load_segment(self.directory / name, approximate=approximate) for name, _ in self.manifest.segments
+            ]
             self._alive = [self.alive_mask(s) for s in self._segments]
             self._refresh_statistics()
         return self._segments
@@ -444,7 +540,10 @@ class SearchIndex:
         self.manifest.segments = [*keep, (merged_name, merged_size)]
         self.manifest.write(self.manifest_path)
         if self._segments is not None:
-            merged = load_segment(self.directory / merged_name)
+            approximate = any(s.approximate is not None for s in self._segments) or (
+                sum(count for _, count in self.manifest.segments) > self.exact_search_limit
+            )
+            merged = load_segment(self.directory / merged_name, approximate=approximate)
             kept = [(s, a) for s, a in zip(self._segments, self._alive, strict=True) if s.name not in chosen]
             self._segments = [s for s, _ in kept] + [merged]
             self._alive = [a for _, a in kept] + [self.alive_mask(merged)]
@@ -490,6 +589,9 @@ class SearchIndex:
         """Dot product of the (unit) query with every passage vector; zeros where a segment has none."""
         results = []
         for segment in self.segments:
+            if segment.approximate is not None:
+                results.append(segment.approximate.scores(query))
+                continue
             if segment.vectors is None:
                 results.append(np.zeros(len(segment), dtype=np.float32))
                 continue

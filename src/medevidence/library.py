@@ -238,6 +238,7 @@ def build_retriever(store: SQLiteStore, settings: Settings) -> Retriever:
         dense_weight=settings.dense_weight,
         candidates=settings.search_candidates,
         expand_vocabulary=settings.expand_vocabulary,
+        exact_search_limit=settings.exact_search_limit,
     )
     # Loaded either way: the composer reads a question's concepts through it even when search does not expand.
     vocabulary = Vocabulary.load(store.abbreviation_counts())

@@ -94,6 +94,7 @@ class RetrievalSettings:
     dense_weight: float = 1.0
     candidates: int = 200
     expand_vocabulary: bool = True
+    exact_search_limit: int = 500_000
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,7 +113,9 @@ class Retriever:
         self.embedder = embedder
         self.vocabulary = vocabulary
         self.directory = store.directory / INDEX_DIRECTORY
-        self.index = SearchIndex(self.directory, settings.title_weight, embedder.name if embedder else None)
+        self.index = SearchIndex(
+            self.directory, settings.title_weight, embedder.name if embedder else None, settings.exact_search_limit
+        )
         self.index.mark_dead(store.superseded_passage_ids())
 
     def refresh(self) -> int:
