@@ -37,7 +37,9 @@ passage rotated at a random word) until 1,000,000 -- say so when quoting it. The
 the real ``Retriever.refresh`` -> ``SearchIndex.append`` path, but from a stub store that streams
 PassageRows (SQLite ingest of 1M passages bypassed); the build resumes across worker runs so no
 single process passes ``--scale-budget`` seconds. Latency uses the real ``Retriever.search``
-(hybrid + vocabulary, query embedding included); only the stub's ``hits`` skips the SQLite lookup.
+(lexical, dense and hybrid, k=10, query embedding included) twice: with exact dense search, and
+with the default settings, which search merged segments through their inverted lists past
+``exact_search_limit`` (500k); only the stub's ``hits`` skips the SQLite lookup.
 
     .venv/bin/python bench/retrieval.py                       # all systems, test sets
     .venv/bin/python bench/retrieval.py --limit-queries 200 --systems bm25s,hybrid+vocab
@@ -759,8 +761,6 @@ def worker_candidates(task: dict[str, Any]) -> dict[str, Any]:
     for embedder, library in task["libraries"].items():
         dense = Library.open(Path(library), embedder=embedder).retriever
         _QUERY_VECTORS.clear()
-        # float32 copies give the same ranking as the float16 path, ~10x faster (see _apply_variant).
-        _apply_variant(dense, "float32-vectors")
         save(f"dense-{embedder}", dense.index, cosine(dense.index, dense.embedder))
         feedback = np.load(out / "lex-tw2-vocab1.npz")["ids"]
         for depth, beta in PRF:
@@ -1134,6 +1134,9 @@ def _segment_bytes(index: Any) -> dict[str, float]:
             heap += getattr(segment, name).nbytes
         if segment.vectors is not None:
             vectors += segment.vectors.nbytes
+        if segment.approximate is not None:
+            lists = segment.approximate
+            vectors += sum(getattr(lists, name).nbytes for name in ("centroids", "offsets", "order", "codes", "scale"))
         vocabulary += sys.getsizeof(segment.vocabulary) + sum(sys.getsizeof(t) + 28 for t in segment.vocabulary)
     return {"arrays_mb": heap / 1e6, "vectors_mb": vectors / 1e6, "vocabulary_mb": vocabulary / 1e6}
 
@@ -1156,9 +1159,8 @@ def worker_scale_query(task: dict[str, Any]) -> dict[str, Any]:
     _ = retriever.index.segments
     load_s = time.perf_counter() - began
     loaded = current_rss_mb()
-    variants = task.get("variants", [])
-    exact = _exact_dense_top(retriever, embedder, task["queries"][:20]) if "ivf-int8" in variants else None
-    extra_mb = sum(_apply_variant(retriever, variant) for variant in variants) / 1e6
+    approximate = any(s.approximate is not None for s in retriever.index.segments)
+    exact = _exact_dense_top(retriever, embedder, task["queries"][:20]) if approximate else None
     results: dict[str, Any] = {
         "load_s": load_s,
         "rss_before_mb": before,
@@ -1167,7 +1169,6 @@ def worker_scale_query(task: dict[str, Any]) -> dict[str, Any]:
         "segments": len(retriever.index.segments),
         **_segment_bytes(retriever.index),
     }
-    results["vectors_mb"] += extra_mb  # the IVF prototype's codes, centroids and row order
     queries: list[str] = task["queries"]
     for mode in task["modes"]:
         search_mode = SearchMode(mode)
@@ -1202,89 +1203,15 @@ def _exact_dense_top(retriever: Any, embedder: Any, texts: list[str], depth: int
     queries = embedder.embed_batch(texts)
     ids, scores = [], []
     for segment in retriever.index.segments:
+        # Read from disk: an approximately searched segment does not hold its vectors in memory.
+        vectors = np.load(retriever.index.directory / segment.name / "vectors.npy", mmap_mode="r")
         for start in range(0, len(segment), 65536):
-            chunk = np.asarray(segment.vectors[start : start + 65536], np.float32)
+            chunk = np.asarray(vectors[start : start + 65536], np.float32)
             scores.append(queries @ chunk.T)
             ids.append(segment.passage_ids[start : start + 65536])
     matrix, passage_ids = np.concatenate(scores, axis=1), np.concatenate(ids)
     best = np.argpartition(-matrix, depth, axis=1)[:, :depth]
     return [set(passage_ids[row].tolist()) for row in best]
-
-
-def _apply_variant(retriever: Any, variant: str) -> int:
-    """Prototypes of index changes, applied in memory after loading; returns bytes held outside the segments."""
-    if variant == "float32-vectors":
-        for segment in retriever.index.segments:
-            if segment.vectors is not None:
-                segment.vectors = np.asarray(segment.vectors, dtype=np.float32)
-        import medevidence.index as index_module
-
-        index_module._matmul_chunked = lambda vectors, query, chunk=0: vectors @ query
-        return 0
-    if variant == "ivf-int8":
-        began = time.perf_counter()
-        ivfs = {s.name: IvfInt8(s.vectors) for s in retriever.index.segments if s.vectors is not None}
-        for segment in retriever.index.segments:
-            segment.vectors = None  # drop the float16 mmap: the IVF holds its own int8 codes
-        print(f"    IVF built in {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
-
-        def cosine(index: Any, query: Any) -> list[Any]:
-            return [
-                ivfs[s.name].scores(query) if s.name in ivfs else np.zeros(len(s), dtype=np.float32)
-                for s in index.segments
-            ]
-
-        type(retriever.index).cosine = cosine
-        return sum(i.codes.nbytes + i.order.nbytes + i.centroids.nbytes for i in ivfs.values())
-    raise ValueError(f"unknown variant {variant!r}")
-
-
-class IvfInt8:
-    """Prototype ANN for one segment: k-means lists (2 sqrt(n)) over int8 codes; probes 5 % of the lists.
-
-    Scores are exact dot products (int8 -> float32) for the probed passages and 0 elsewhere, which
-    ``_top`` already treats as "no match".
-    """
-
-    PROBE_FRACTION = 0.05
-
-    def __init__(self, vectors: Any, seed: int = 0) -> None:
-        rows, dimension = vectors.shape
-        rng = np.random.default_rng(seed)
-        lists = max(8, int(2 * rows**0.5))
-        sample = np.asarray(vectors[np.sort(rng.choice(rows, min(rows, 25 * lists), replace=False))], np.float32)
-        centroids = sample[rng.choice(len(sample), lists, replace=False)].copy()
-        for _ in range(6):  # spherical k-means
-            assign = np.argmax(sample @ centroids.T, axis=1)
-            order = np.argsort(assign, kind="stable")
-            present, starts = np.unique(assign[order], return_index=True)
-            sums = np.add.reduceat(sample[order], starts, axis=0)
-            centroids[present] = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-        assign = np.concatenate(
-            [
-                np.argmax(np.asarray(vectors[start : start + 65536], np.float32) @ centroids.T, axis=1)
-                for start in range(0, rows, 65536)
-            ]
-        )
-        self.order = np.argsort(assign, kind="stable").astype(np.int64)
-        self.offsets = np.searchsorted(assign[self.order], np.arange(lists + 1))
-        self.scale = (np.abs(sample).max(axis=0) / 127.0).astype(np.float32)
-        self.codes = np.empty((rows, dimension), dtype=np.int8)
-        for start in range(0, rows, 65536):
-            chunk = np.asarray(vectors[self.order[start : start + 65536]], np.float32) / self.scale
-            self.codes[start : start + 65536] = np.clip(np.rint(chunk), -127, 127)
-        self.centroids = centroids
-        self.rows = rows
-        self.probe = max(1, round(self.PROBE_FRACTION * lists))
-
-    def scores(self, query: Any) -> Any:
-        nearest = np.argpartition(-(self.centroids @ query), self.probe - 1)[: self.probe]
-        spans = [(self.offsets[c], self.offsets[c + 1]) for c in nearest]
-        codes = np.concatenate([self.codes[a:b] for a, b in spans])
-        positions = np.concatenate([np.arange(a, b) for a, b in spans])
-        out = np.zeros(self.rows, dtype=np.float32)
-        out[self.order[positions]] = codes.astype(np.float32) @ (query * self.scale)
-        return out
 
 
 def scale_run(size: str, bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
@@ -1316,10 +1243,9 @@ def scale_run(size: str, bench: Bench, args: argparse.Namespace) -> dict[str, An
         real_count = sum(1 for _ in lines)
     questions = [bench.queries[q].text for q in bench.sets["bioasq"]][: args.scale_queries]
     measured = {}
-    for label, variants in (
-        ("as is", []),
-        ("float32 vectors (prototype)", ["float32-vectors"]),
-        ("IVF int8 (prototype)", ["ivf-int8"]),
+    for label, settings in (
+        ("exact dense", {"exact_search_limit": 10**12}),
+        ("default (approximate past 500k)", {}),
     ):
         measured[label] = run_worker(
             "scale_query",
@@ -1328,7 +1254,7 @@ def scale_run(size: str, bench: Bench, args: argparse.Namespace) -> dict[str, An
                 "queries": questions,
                 "modes": ["lexical", "dense", "hybrid"],
                 "budget_s": args.scale_query_budget,
-                "variants": variants,
+                "settings": settings,
             },
             args.cache,
             f"scale {size}: latency, {label}",
