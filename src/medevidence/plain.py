@@ -276,12 +276,8 @@ _CONJUNCTION = re.compile(r",\s+(?=(?:whereas|while|but)\s)", re.IGNORECASE)
 _AND_CLAUSE = re.compile(
     r",\s+and\s+(?=(?:the|this|these|those|it|they|there|we|patients|both|all|no|none|most|each)\s)", re.IGNORECASE
 )
-# What follows the conjunction shares the sentence's subject ("..., but should be restricted"), so
-# splitting there would leave a fragment.
 _NOT_A_CLAUSE = re.compile(
-    r"(?:while\s+\w+ing|but\s+(?:not|also|only|rather|should|may|might|must|can|could|would|will|is|are|was"
-    r"|were|has|have|had|did|does|do)|while\s+(?:on|in|at|under|after))\b",
-    re.IGNORECASE,
+    r"(?:while\s+\w+ing|but\s+(?:not|also|only|rather)|while\s+(?:on|in|at|under|after))\b", re.IGNORECASE
 )
 
 
