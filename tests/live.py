@@ -13,6 +13,7 @@ from typing import Any
 import uvicorn
 
 CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "bench" / "screenshots"
 # Chromium as root, headless, with no background traffic: this machine's network is closed.
 CHROMIUM_ARGS = [
     "--headless",
@@ -45,3 +46,22 @@ def served(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (browsers cannot be downloaded here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def screenshot(page: Any, name: str, full_page: bool = True) -> None:
+    """``page`` as ``bench/screenshots/<name>.png`` (git-ignored), for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

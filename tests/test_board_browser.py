@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from board_data import FAST_HASHER, OTHER_QUESTION, PASSWORDS, QUESTION, RECORDS
-from live import CHROMIUM, CHROMIUM_ARGS, served
+from live import CHROMIUM, chromium, screenshot, served
 from medevidence import Library, accounts
 from medevidence.review import Board, Decision
 from medevidence.web import create_app
@@ -28,9 +28,8 @@ if TYPE_CHECKING:
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
+pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "bench" / "screenshots"
 SEED_QUESTION = "What is the role of mastectomy in stage 4 invasive ductal carcinoma?"
 DATE = r"\d{1,2} \w{3} \d{4}, \d\d:\d\d UTC"
 
@@ -58,10 +57,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -81,11 +78,6 @@ def page(context: BrowserContext) -> Iterator[Page]:
     yield page
     # A CSP violation or a script error means a page relies on something the policy forbids.
     assert problems == []
-
-
-def screenshot(page: Page, name: str, full_page: bool = True) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def sign_in(page: Page, name: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fpdf import FPDF
 
-from live import CHROMIUM, CHROMIUM_ARGS, served
+from live import CHROMIUM, chromium, screenshot, served
 from medevidence import Library
 from medevidence.web import create_app
 
@@ -25,9 +25,8 @@ if TYPE_CHECKING:
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
+pytest.importorskip("playwright.sync_api", reason="playwright is missing: pip install playwright")
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "bench" / "screenshots"
 HOSTILE = "<script>window.pwned = 1</script>"
 QUESTION = "Does mastectomy improve overall survival in stage IV breast cancer?"
 
@@ -100,10 +99,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -118,11 +115,6 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     context.close()
     # A CSP violation or a script error means a page relies on something the policy forbids.
     assert problems == []
-
-
-def screenshot(page: Page, name: str, full_page: bool = True) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def ask(page: Page, question: str, audience_label: str) -> None:

@@ -393,8 +393,10 @@ def verdict_for(
         return None
     # Ranks count only the sources that state a finding, so damping orders them without shrinking
     # the evidence as a whole (the best-ranked source with a finding always counts in full).
-    stating = sorted({c.document.id for c in candidates if c.stance is not None}, key=lambda d: (ranks or {}).get(d, 0))
-    ranks = {document_id: rank for rank, document_id in enumerate(stating, start=1)} if ranks else {}
+    if ranks:
+        stating = sorted({c.document.id for c in candidates if c.stance is not None}, key=ranks.__getitem__)
+        ranks = {document_id: rank for rank, document_id in enumerate(stating, start=1)}
+    ranks = ranks or {}
     findings = [
         Finding(
             stance=c.stance,

@@ -367,10 +367,8 @@ class InvertedLists:
         scale = np.maximum(np.abs(sample).max(axis=0), 1e-12).astype(np.float32) / 127.0
         codes = np.empty((rows, dimension), dtype=np.int8)
         for start in range(0, rows, VECTOR_CHUNK):
-            chunk = np.asarray(vectors[np.sort(order[start : start + VECTOR_CHUNK])], np.float32)
-            # Rows are read sorted (fast on a memory-mapped file) and then put back in list order.
-            back = np.argsort(np.argsort(order[start : start + VECTOR_CHUNK]))
-            codes[start : start + VECTOR_CHUNK] = np.clip(np.rint(chunk[back] / scale), -127, 127)
+            chunk = np.asarray(vectors[order[start : start + VECTOR_CHUNK]], np.float32)
+            codes[start : start + VECTOR_CHUNK] = np.clip(np.rint(chunk / scale), -127, 127)
         return cls(centroids.astype(np.float32), offsets, order, codes, scale)
 
     @classmethod
@@ -456,13 +454,17 @@ class SearchIndex:
     @property
     def segments(self) -> list[Segment]:
         if self._segments is None:
-            approximate = sum(count for _, count in self.manifest.segments) > self.exact_search_limit
             self._segments = [
-                load_segment(self.directory / name, approximate=approximate) for name, _ in self.manifest.segments
+                load_segment(self.directory / name, approximate=self.approximate) for name, _ in self.manifest.segments
             ]
             self._alive = [self.alive_mask(s) for s in self._segments]
             self._refresh_statistics()
         return self._segments
+
+    @property
+    def approximate(self) -> bool:
+        """Whether dense search reads inverted lists: past ``exact_search_limit`` passages."""
+        return sum(count for _, count in self.manifest.segments) > self.exact_search_limit
 
     @property
     def alive(self) -> list[npt.NDArray[np.bool_]]:
@@ -540,10 +542,7 @@ class SearchIndex:
         self.manifest.segments = [*keep, (merged_name, merged_size)]
         self.manifest.write(self.manifest_path)
         if self._segments is not None:
-            approximate = any(s.approximate is not None for s in self._segments) or (
-                sum(count for _, count in self.manifest.segments) > self.exact_search_limit
-            )
-            merged = load_segment(self.directory / merged_name, approximate=approximate)
+            merged = load_segment(self.directory / merged_name, approximate=self.approximate)
             kept = [(s, a) for s, a in zip(self._segments, self._alive, strict=True) if s.name not in chosen]
             self._segments = [s for s, _ in kept] + [merged]
             self._alive = [a for _, a in kept] + [self.alive_mask(merged)]
