@@ -85,6 +85,7 @@ DEV_SETS = ("bioasq-dev", "evidence-inference-dev", "pubmedqa-dev")
 ALL_SETS = (*TEST_SETS, "bioasq-heldout", *DEV_SETS)
 STATIC = "minilm-static-med"
 ONNX = "minilm-onnx"
+MED = "minilm-med"  # all-MiniLM-L6-v2 fine-tuned by scripts/train_embedder.py
 EI_TEMPLATE = "With respect to {outcome}, characterize the reported difference between {intervention} and {comparator}"
 
 
@@ -356,6 +357,8 @@ SYSTEMS: dict[str, System] = {
             expand_vocabulary=True,
         ),
         _ours("hybrid-onnx", f"ours hybrid ({ONNX})", ONNX, search_mode="hybrid", expand_vocabulary=False),
+        _ours("dense-med", f"ours dense ({MED})", MED, search_mode="dense"),
+        _ours("hybrid-med", f"ours hybrid ({MED})", MED, search_mode="hybrid", expand_vocabulary=False),
         _ours(
             "hybrid-onnx+vocab",
             f"ours hybrid + vocabulary ({ONNX})",

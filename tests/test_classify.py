@@ -308,6 +308,12 @@ def test_news_of_an_unclassifiable_study_is_not_graded() -> None:
     assert result.reason.endswith("; the study it reports could not be classified")
 
 
+def test_a_section_heading_at_the_very_end_of_the_text_is_read_without_error() -> None:
+    # The heading pattern also matches at the end of the text, where its delimiter is empty.
+    for text in ("We randomly assigned 40 patients.\nresults", "We randomly assigned 40 patients.\nResults"):
+        assert classify(doc(text)).design is D.RCT
+
+
 @given(st.text(max_size=400), st.text(max_size=60))
 def test_any_text_gets_a_consistent_classification(text: str, title: str) -> None:
     result = classify(doc(text, title=title))

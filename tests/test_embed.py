@@ -1,4 +1,4 @@
-"""The embedders keep the Embedder contract; the shipped static model loads and ranks medical text sensibly."""
+"""The embedders keep the Embedder contract; the shipped models load and rank medical text sensibly."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from medevidence.embed import (
     EMBEDDERS,
     Embedder,
     FakeEmbedder,
+    OnnxTransformerEmbedder,
     StaticEmbedder,
     embed,
     get_embedder,
@@ -61,8 +62,8 @@ def test_text_without_tokens_gives_a_zero_row(static: StaticEmbedder) -> None:
 
 
 def test_static_embedder_loads_the_shipped_model(static: StaticEmbedder) -> None:
-    config = json.loads((DATA / DEFAULT_EMBEDDER / "config.json").read_text(encoding="utf-8"))
-    assert static.name == DEFAULT_EMBEDDER == config["name"]
+    config = json.loads((DATA / "minilm-static-med" / "config.json").read_text(encoding="utf-8"))
+    assert static.name == "minilm-static-med" == config["name"]
     assert static.dimension == config["dimension"] == 256
     assert_contract(static, [SURGERY, RESECTION, VACCINE, "ECOG performance status 1, HER2-low"])
 
@@ -91,7 +92,8 @@ def test_embed_batches_and_handles_empty_input(static: StaticEmbedder) -> None:
 
 def test_get_embedder_builds_registered_embedders() -> None:
     assert isinstance(get_embedder("fake"), FakeEmbedder)
-    assert get_embedder(DEFAULT_EMBEDDER).name == DEFAULT_EMBEDDER
+    assert get_embedder(DEFAULT_EMBEDDER).name.startswith(f"{DEFAULT_EMBEDDER}@")
+    assert get_embedder("minilm-static-med").name == "minilm-static-med"
     assert DEFAULT_EMBEDDER in EMBEDDERS
 
 
@@ -100,7 +102,7 @@ def test_unknown_embedder_name_lists_the_choices() -> None:
         get_embedder("minilm-static")
     assert str(caught.value) == (
         "unknown embedder 'minilm-static' (did you mean 'minilm-static-med'?); "
-        "set the embedder setting to one of: fake, minilm-onnx, minilm-static-med"
+        "set the embedder setting to one of: fake, minilm-med, minilm-onnx, minilm-static-med"
     )
     with pytest.raises(ConfigError, match=r"^unknown embedder 'bert'; set the embedder setting to one of: fake, "):
         get_embedder("bert")
@@ -111,7 +113,7 @@ def test_static_model_folder_problems_are_config_errors(tmp_path: Path) -> None:
         StaticEmbedder(tmp_path)
 
     model = tmp_path / "model"
-    shutil.copytree(DATA / DEFAULT_EMBEDDER, model)
+    shutil.copytree(DATA / "minilm-static-med", model)
     (model / "embeddings.npy").unlink()
     with pytest.raises(ConfigError, match=r"cannot load the static embedding model in .*model: .*embeddings\.npy"):
         StaticEmbedder(model)
@@ -120,3 +122,42 @@ def test_static_model_folder_problems_are_config_errors(tmp_path: Path) -> None:
     (model / "config.json").write_text(json.dumps({**config, "format_version": 99}), encoding="utf-8")
     with pytest.raises(ConfigError, match="has format_version 99, this medevidence reads 1; rebuild the model"):
         StaticEmbedder(model)
+
+
+@pytest.fixture(scope="module")
+def fine_tuned() -> OnnxTransformerEmbedder:
+    return OnnxTransformerEmbedder.shipped("minilm-med")
+
+
+def test_fine_tuned_model_loads_and_keeps_the_contract(fine_tuned: OnnxTransformerEmbedder) -> None:
+    config = json.loads((DATA / "minilm-med" / "config.json").read_text(encoding="utf-8"))
+    assert fine_tuned.name == f"minilm-med@{config['files']['model.onnx'][:8]}"
+    assert fine_tuned.dimension == config["dimension"] == 384
+    vectors = assert_contract(fine_tuned, [SURGERY, RESECTION, VACCINE, "word " * 1000])
+    # A text's vector must not depend on the texts embedded with it.
+    np.testing.assert_allclose(vectors[:3], fine_tuned.embed_batch([SURGERY, RESECTION, VACCINE]), atol=1e-5)
+    np.testing.assert_allclose(vectors[1], fine_tuned.embed_batch([RESECTION])[0], atol=1e-5)
+
+
+def test_fine_tuned_model_finds_the_passage_that_answers_a_clinical_question(
+    fine_tuned: OnnxTransformerEmbedder,
+) -> None:
+    question = "Does removing the primary tumour prolong survival in women with stage IV breast cancer?"
+    passages = [
+        "Influenza vaccination of children reduced laboratory-confirmed influenza by 60%.",
+        "In a randomised trial of de novo metastatic breast cancer, locoregional surgery of the primary did "
+        "not improve overall survival compared with systemic therapy alone.",
+        "Breast cancer screening with mammography every two years from age 50 lowers breast cancer mortality.",
+        "Metformin lowered HbA1c by 1.1% compared with placebo in type 2 diabetes.",
+    ]
+    scores = fine_tuned.embed_batch(passages) @ fine_tuned.embed_batch([question])[0]
+    assert int(np.argmax(scores)) == 1
+    assert scores[1] > sorted(scores)[-2] + 0.03
+
+
+def test_damaged_fine_tuned_model_is_a_config_error(tmp_path: Path) -> None:
+    model = tmp_path / "minilm-med"
+    model.mkdir()
+    (model / "model.onnx").write_bytes(b"not an onnx graph")
+    with pytest.raises(ConfigError, match=r"cannot load the embedding model .*model\.onnx: .*rebuild the model"):
+        OnnxTransformerEmbedder(model / "model.onnx", "minilm-med", 128)

