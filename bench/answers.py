@@ -12,6 +12,10 @@ a warm-up outside the timings. Sets (``--sets``):
   insufficient and no verdict are abstentions (wrong); a second row answers them "yes".
 * ``bioasq-summary``: a seeded sample (``--sample``) of the summary questions, clinician audience.
 * ``patient``: the same sample asked for the patient audience, so reading grades pair up.
+* ``consumer-patient`` / ``consumer-clinician``: the 104 TREC 2017 LiveQA-Med consumer questions
+  (their NLM summaries) asked, by each audience, of a second library: the 2,479 MedQuAD answers
+  (NIH consumer-health pages) judged for those questions. The pooled corpus holds research
+  abstracts only; this is how answers read when the library has patient-oriented sources.
 
 ``--scale 100000`` asks against a separate library, the pooled corpus grown past 100,000 passages
 with Evidence Inference full texts (``corpus.pooled_library``), for latency at that size.
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import csv
 import gzip
 import json
 import os
@@ -36,10 +41,12 @@ import platform
 import random
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +63,9 @@ from medevidence.plain import plain_words, reading_grade
 from medevidence.verify import unsupported_statements
 from verdict import LABELS_2, LABELS_3, Question, Run, as_label, bioasq, pubmedqa, pubmedqa_questions, report
 
-SETS = ("pubmedqa", "bioasq-yesno", "bioasq-summary", "patient")
+CONSUMER_SETS = ("consumer-patient", "consumer-clinician")
+SETS = ("pubmedqa", "bioasq-yesno", "bioasq-summary", "patient", *CONSUMER_SETS)
+PATIENT_SETS = ("patient", "consumer-patient")
 PATIENT_GRADE_TARGET = 9.0
 _CITATION_MARK = re.compile(r"\s*\[[\d,\s\u2013-]+\]")
 
@@ -141,6 +150,54 @@ def bioasq_summary(data: Path, sample: int) -> list[Question]:
     return random.Random(0).sample(summaries, min(sample, len(summaries)))
 
 
+def consumer_questions(data: Path) -> list[Question]:
+    path = data / "liveqa_med2017" / "TREC-2017-LiveQA-Medical-Test-Questions-w-summaries.xml"
+    root = ET.parse(path).getroot()
+    return [
+        Question(node.get("qid", ""), " ".join((node.findtext("NLM-Summary") or "").split()), "")
+        for node in root.iter("NLM-QUESTION")
+        if (node.findtext("NLM-Summary") or "").strip()
+    ]
+
+
+def consumer_library(data: Path, cache: Path, rebuild: bool) -> Library:
+    """The MedQuAD answers judged for the LiveQA-Med questions, as a library of patient information."""
+    source = cache / "consumer" / "sources" / "medquad-liveqa.jsonl"
+    path = cache / "consumer" / "library"
+    if rebuild:
+        shutil.rmtree(path, ignore_errors=True)
+    if not source.exists():
+        source.parent.mkdir(parents=True, exist_ok=True)
+        csv.field_size_limit(sys.maxsize)
+        table = data / "medquad" / "liveqa_All-2479-Answers-retrieved-from-MedQuAD.csv"
+        with table.open(encoding="utf-8", newline="") as rows, source.open("w", encoding="utf-8") as out:
+            for row in csv.DictReader(rows):
+                # "Question: ... \nURL: ...\nAnswer: ..."
+                parts = re.match(r"Question:\s*(.*?)\s*\nURL:\s*(\S*)\s*\nAnswer:\s*(.*)", row["Answer"], re.DOTALL)
+                if not parts or not parts.group(3).strip():
+                    continue
+                title = re.sub(r"\s*\(Also called:[^)]*\)", "", parts.group(1))
+                line = {
+                    "id": row["AnswerID"].removesuffix(".txt"),
+                    "title": title,
+                    "url": parts.group(2),
+                    "text": parts.group(3).strip(),
+                    "publication_types": ["Patient Education Handout"],
+                }
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    library = Library.open(path)
+    started = time.perf_counter()
+    report = library.ingest([source])
+    if report.unchanged_files == 0:
+        stats = library.stats()
+        print(
+            f"consumer library {path}: {stats.documents:,} documents, {stats.passages:,} passages, "
+            f"ingested in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+        )
+    return library
+
+
 # -- report --------------------------------------------------------------------------------
 
 
@@ -202,7 +259,7 @@ def grade_table(console: Console, runs: dict[str, list[Outcome]]) -> None:
         grades = [o.grade for o in outcomes if o.grade is not None]
         if not grades:
             continue
-        audience = "patient" if name == "patient" else "clinician"
+        audience = "patient" if name in PATIENT_SETS else "clinician"
         within = sum(1 for g in grades if g <= PATIENT_GRADE_TARGET)
         table.add_row(
             name,
@@ -316,17 +373,23 @@ def main(argv: list[str] | None = None) -> int:
         "bioasq-yesno": ([item.question for _, item in bioasq(args.data)], Audience.CLINICIAN),
         "bioasq-summary": (summary, Audience.CLINICIAN),
         "patient": (summary, Audience.PATIENT),
+        "consumer-patient": (consumer_questions(args.data), Audience.PATIENT),
+        "consumer-clinician": (consumer_questions(args.data), Audience.CLINICIAN),
     }
     library.ask("Does a warm-up question load the index?")
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    consumer = consumer_library(args.data, args.cache, args.rebuild) if set(chosen) & set(CONSUMER_SETS) else None
     runs: dict[str, list[Outcome]] = {}
     for name in chosen:
         questions, audience = question_sets[name]
-        runs[name] = ask_all(library, name, questions[: args.limit], audience, progress)
+        asked = consumer if consumer is not None and name in CONSUMER_SETS else library
+        runs[name] = ask_all(asked, name, questions[: args.limit], audience, progress)
     library.close()
+    if consumer is not None:
+        consumer.close()
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as handle:

@@ -224,3 +224,45 @@ def test_a_relevant_study_speaks_through_its_conclusion_even_in_other_words(tmp_
     answer = library.ask("Is acupuncture efficacious for treating phonotraumatic vocal pathologies?")
 
     assert answer.verdict is Verdict.YES
+
+
+def test_statements_lose_labels_headings_and_stray_brackets_but_keep_their_words() -> None:
+    from medevidence.compose import trim
+
+    assert trim("CONCLUSIONS: Surgery did not improve survival.") == "Surgery did not improve survival."
+    assert (
+        trim("Summary: Birth control pills are prescription medicines.")
+        == "Birth control pills are prescription medicines."
+    )
+    assert trim("When to Contact a Medical Professional: See your provider if the ear stays blocked.") == (
+        "See your provider if the ear stays blocked."
+    )
+    assert trim("- You are taking another medicine.") == "You are taking another medicine."
+    assert trim("Hormone therapy can also increase the risk of clotting.).") == (
+        "Hormone therapy can also increase the risk of clotting."
+    )
+    assert trim("Survival rose (as reported).") == "Survival rose (as reported)."
+    assert trim("HER2: a receptor on some cancers.") == "HER2: a receptor on some cancers."
+
+
+def test_a_study_that_covers_a_long_titled_question_together_answers_it(tmp_path: Path) -> None:
+    """No one sentence repeats every concept of a question read from a long title; the study does."""
+    record = {
+        "pmid": "515151",
+        "abstract": "BACKGROUND: Syncope during bathing in infants is rarely reported. METHODS: We describe "
+        "four infants who lost consciousness in warm water and underwent allergy testing. RESULTS: Blood "
+        "histamine rose after a trial bath in both infants tested. CONCLUSIONS: These episodes could be a "
+        "pediatric form of aquagenic urticaria.",
+        "publication_types": ["Case Reports"],
+    }
+    source = tmp_path / "cases.jsonl"
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    library = Library.open(tmp_path / "library", embedder="fake")
+    library.ingest([source])
+
+    answer = library.ask("Syncope during bathing in infants, a pediatric form of water-induced urticaria?")
+
+    assert [r.doc_id for r in answer.references] == ["515151"]
+    assert any("urticaria" in s.text for s in answer.statements())
+    unrelated = library.ask("Does warm water bathing cause syncope in elderly adults with heart failure?")
+    assert not unrelated.references or unrelated.gaps

@@ -125,8 +125,21 @@ def test_long_sentences_split_without_changing_words() -> None:
     )
     long = "The patients in the first group lived for many more months, while the patients in the other group did not."
     assert to_plain(long) == (
-        "The patients in the first group lived for many more months. While the patients in the other group did not."
+        "The patients in the first group lived for many more months. But the patients in the other group did not."
     )
+    concession = (
+        "The typical survival is 18 to 24 months for most of these people, although the range is a few months to years."
+    )
+    assert to_plain(concession) == (
+        "The typical survival is 18 to 24 months for most of these people. But the range is a few months to years."
+    )
+    # A contrast without its own subject, or "while" meaning "during", stays in its sentence.
+    restricted = (
+        "Surgery should not be offered as a routine practice to everyone, but should be kept as an option for relief."
+    )
+    assert to_plain(restricted).count(".") == 1
+    during = "Blood pressure was measured in every patient at each visit, while receiving the study drug for a year."
+    assert to_plain(during).count(".") == 1
     # Short sentences and fragments are left whole.
     assert to_plain("Survival improved, but not by much.") == "Survival improved, but not by much."
     assert to_plain("Check the dose (once; twice) daily.") == "Check the dose (once; twice) daily."
@@ -137,6 +150,54 @@ def test_long_sentences_split_without_changing_words() -> None:
     # "and" inside one list of things is not two clauses.
     listed = "The study enrolled women with breast cancer from ten hospitals, and men with prostate cancer from two."
     assert to_plain(listed) == listed
+
+
+def test_the_frame_around_a_claim_goes_but_a_hedge_stays() -> None:
+    quoted = (
+        "\u201cThe clinical conclusion would be that surgery of the primary tumour did not result in longer lives, "
+        "and hence should not be routine,\u201d according to Rajendra A. Badwe, MD, Director of the Hospital."
+    )
+    assert to_plain(quoted) == (
+        "Surgery of the primary tumour did not result in longer lives, and hence should not be routine."
+    )
+    assert to_plain("\u201cThe operation seems to help the cancer grow elsewhere,\u201d he commented.") == (
+        "The operation seems to help the cancer grow elsewhere."
+    )
+    assert (
+        to_plain("Local control was better with surgery, Dr. Badwe reported.")
+        == "Local control was better with surgery."
+    )
+    assert to_plain("Our results demonstrate that kidney damage occurs after 30 minutes.") == (
+        "Kidney damage occurs after 30 minutes."
+    )
+    assert to_plain("We found that the drug lowered pain scores.") == "The drug lowered pain scores."
+    hedged = "These results suggest that other factors may be responsible for the difference."
+    assert to_plain(hedged) == hedged
+    # Attribution inside a claim is part of it.
+    assert to_plain("The drug, according to the guideline, is used first.") == (
+        "The drug, according to the guideline, is used first."
+    )
+
+
+def test_asides_in_parentheses_go_but_numbers_hedges_and_labels_stay() -> None:
+    assert to_plain("Eosinophils (in absolute values and percentages) were higher in all groups.") == (
+        "Eosinophils were higher in all groups."
+    )
+    assert to_plain("Side effects (e.g. nausea and rash) were rare.") == "Side effects were rare."
+    assert to_plain("The benefits of surgery (if any) must be weighed against its harms.") == (
+        "The benefits of surgery (if any) must be weighed against its harms."
+    )
+    assert to_plain("Pain improved (but not in women) after the operation.") == (
+        "Pain improved (but not in women) after the operation."
+    )
+    assert to_plain("Survival was 40% (surgery) and 22% (no surgery) at three years.") == (
+        "Survival was 40% (surgery) and 22% (no surgery) at three years."
+    )
+    assert to_plain("The tumour (5 cm) was removed.") == "The tumour (5 cm) was removed."
+
+
+def test_a_title_abbreviation_does_not_end_a_sentence_for_the_reading_grade() -> None:
+    assert reading_grade("Dr. Smith saw the man. He was well.") == reading_grade("Mr Smith saw the man. He was well.")
 
 
 def test_every_word_comes_from_the_source_or_the_lay_terms() -> None:

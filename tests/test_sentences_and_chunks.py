@@ -34,6 +34,17 @@ def test_paragraphs_and_list_items_are_boundaries() -> None:
     assert sentences_of(text) == ["Treatment options", "Surgery is local", "- chemotherapy", "- endocrine therapy"]
 
 
+def test_a_list_item_run_into_the_text_starts_a_sentence() -> None:
+    text = "Use a backup method and call your provider. - You are taking another medicine. - You missed a pill."
+    assert sentences_of(text) == [
+        "Use a backup method and call your provider.",
+        "- You are taking another medicine.",
+        "- You missed a pill.",
+    ]
+    # A dash between words is not a list item.
+    assert len(sentences_of("Survival improved. - but only slightly - in the trial.")) == 1
+
+
 def test_citation_markers_stay_with_their_sentence() -> None:
     text = "Surgery improved survival.[14] Another study disagreed.[2,3] The end."
     assert sentences_of(text) == ["Surgery improved survival.[14]", "Another study disagreed.[2,3]", "The end."]

@@ -104,6 +104,7 @@ class Candidate:
     roles: dict[str, float]
     is_result: bool
     coverage: float = 1.0  # share of the question's concepts the sentence names
+    document_coverage: float = 1.0  # share its document's retrieved sentences and title name together
     section: str | None = None  # the section the sentence is in (e.g. "Conclusions"), when known
     importance: float = 0.5  # how much the sentence speaks for its study: conclusion 1 ... methods 0
     terms: frozenset[str] = field(default_factory=frozenset)
@@ -245,6 +246,27 @@ def collect_candidates(
                     terms=terms,
                 )
             )
+    return _with_document_coverage(candidates, contexts, analysed)
+
+
+def _with_document_coverage(
+    candidates: list[Candidate], contexts: dict[int, DocumentContext], analysed: Sequence[ConceptTerms]
+) -> list[Candidate]:
+    """Set each candidate's ``document_coverage``: the share of the question's concepts that its
+    document's retrieved sentences and title name together.
+
+    A study is on topic as a whole: a question read from a long title ("Syncope during bathing in
+    infants, a pediatric form of water-induced urticaria?") names more concepts than any one of
+    its sentences repeats.
+    """
+    terms: dict[int, set[str]] = {}
+    for candidate in candidates:
+        terms.setdefault(candidate.document.id, set(contexts[candidate.document.id].title_terms)).update(
+            candidate.terms
+        )
+    coverage = {document_id: relevance(frozenset(words), analysed)[1] for document_id, words in terms.items()}
+    for candidate in candidates:
+        candidate.document_coverage = coverage[candidate.document.id]
     return candidates
 
 

@@ -54,7 +54,7 @@ from .models import (
     StudyDesign,
     Verdict,
 )
-from .plain import to_plain
+from .plain import reading_grade, to_plain
 from .question import QuestionFrame, QuestionKind, parse_question, resolve_follow_up
 from .stance import Finding, Stance, finding_weight, verdict
 from .tokens import STOPWORDS
@@ -69,6 +69,8 @@ MIN_RELEVANCE = 0.3
 CLEARLY_RELEVANT = 0.5
 RANK_DAMPING = 2.0  # PubMedQA dev questions: 0 -> 52.4%, 1 -> 57.6%, 2 -> 59.2%, 5 -> 59.6%; BioASQ 50.3% -> 51.0% at 2
 MIN_COVERAGE = 0.5  # a statement must name at least half of the question's concepts
+# ... or a quarter of them, in a study whose retrieved sentences name most of them together.
+MIN_STUDY_COVERAGE = 0.6
 SECTION_SIZE = 4
 SIDE_SIZE = 3
 MERGE_SIMILARITY = 0.6
@@ -156,7 +158,7 @@ def now() -> str:
 _LEADING_CONNECTIVE = re.compile(
     r"^(however|in contrast|in addition|additionally|also|moreover|furthermore|in fact|thus|therefore|hence|"
     r"indeed|notably|importantly|similarly|conversely|nevertheless|overall|finally|in summary|in conclusion|"
-    r"conclusions?|results?|background|methods?|objectives?|purpose|findings)\s*[:,]\s*",
+    r"conclusions?|results?|background|methods?|objectives?|purpose|findings|summary)\s*[:,]\s*",
     re.IGNORECASE,
 )
 _CITATION_MARKER = re.compile(
@@ -165,7 +167,11 @@ _CITATION_MARKER = re.compile(
 _SEE_ALSO = re.compile(r"\s?\((see|refer to) [^)]*\)", re.IGNORECASE)
 
 
-_LEADING_LABELS = re.compile(r"^(?:[A-Z][A-Z ,/&-]{1,40}:\s*)+")
+# "RESULTS: ", and a web page's heading run into its first sentence ("When to Contact a Medical
+# Professional: See your provider if ...").
+_LEADING_LABELS = re.compile(
+    r"^(?:[-*\u2022]\s+|[A-Z][A-Z ,/&-]{1,40}:\s*|[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|[a-z]{1,3})){1,6}:\s+)+"
+)
 
 
 def trim(text: str) -> str:
@@ -173,6 +179,9 @@ def trim(text: str) -> str:
     text = _CITATION_MARKER.sub("", text)
     text = _SEE_ALSO.sub("", text)
     text = _LEADING_LABELS.sub("", _LEADING_CONNECTIVE.sub("", " ".join(text.split())))
+    if text.count(")") > text.count("("):
+        # A bracket the source opened in an earlier sentence ("... of clotting.).").
+        text = re.sub(r"([.!?]?)\)([.!?]*)$", lambda m: m.group(1) or m.group(2), text, count=1)
     return text[:1].upper() + text[1:] if text else text
 
 
@@ -260,11 +269,16 @@ def statement_from(group: Sequence[Candidate], book: ReferenceBook, audience: Au
 
 
 def _lead_for(group: Sequence[Candidate], audience: Audience) -> Candidate:
-    """The sentence whose words a statement uses: patient-oriented sources first for patients."""
+    """The sentence whose words a statement uses: for patients, a patient-oriented source's first,
+    then the one that reads most easily in plain words (the group's sentences say the same thing)."""
     if audience is Audience.PATIENT:
-        for candidate in group:
-            if candidate.document.study_design is StudyDesign.PATIENT_INFORMATION:
-                return candidate
+        return min(
+            group,
+            key=lambda c: (
+                c.document.study_design is not StudyDesign.PATIENT_INFORMATION,
+                reading_grade(to_plain(trim(c.text))),
+            ),
+        )
     return group[0]
 
 
@@ -435,7 +449,7 @@ def compose_answer(
     # Synonyms widen the net for the composer, whose concept matching then drops what is off-topic.
     hits = diverse(library.search(query, k=RETRIEVED_PASSAGES, expand=True))
     candidates = collect_candidates(library, hits, library.retriever.concepts(frame.text), frame)
-    relevant = [c for c in candidates if c.relevance >= MIN_RELEVANCE and c.coverage >= MIN_COVERAGE]
+    relevant = [c for c in candidates if is_relevant(c)]
     if not relevant:
         answer.gaps.append(
             f"No passage in this library answers \u201c{frame.text}\u201d. Add sources on this question "
@@ -495,6 +509,15 @@ def compose_answer(
     answer.gaps.extend(_evidence_gaps(frame, references, audience))
     answer.evidence_summary = level_counts(references)
     return answer
+
+
+def is_relevant(candidate: Candidate) -> bool:
+    """On topic enough to state: relevant, and naming the question's concepts itself or in its study."""
+    if candidate.relevance < MIN_RELEVANCE:
+        return False
+    return candidate.coverage >= MIN_COVERAGE or (
+        candidate.coverage >= MIN_COVERAGE / 2 and candidate.document_coverage >= MIN_STUDY_COVERAGE
+    )
 
 
 def _study_findings(relevant: Sequence[Candidate], candidates: Sequence[Candidate]) -> list[Candidate]:

@@ -1,15 +1,22 @@
 """Clinician sentences in patient language, without adding facts.
 
-``to_plain`` rewrites one source sentence in four deterministic steps:
+``to_plain`` rewrites one source sentence in five deterministic steps:
 
 1. drop what a patient cannot use and that carries no claim of its own: citation markers
-   ("[14]", "[1-3]"), acronym definitions ("overall survival (OS)") and statistics ("(HR 0.82;
-   95% CI 0.70-0.90; P = .01)", ", p < 0.001"). A parenthesis that also holds headline numbers
-   keeps them: "(58 vs 19 months, p<0.001)" becomes "(58 vs 19 months)";
-2. split a long sentence at "; " and at ", whereas" / ", while" / ", but", keeping every word;
-3. replace technical phrases with everyday words from ``data/lay_terms.tsv`` (its header gives
+   ("[14]", "[1-3]"), acronym definitions ("overall survival (OS)"), statistics ("(HR 0.82;
+   95% CI 0.70-0.90; P = .01)", ", p < 0.001") and asides in parentheses that only give examples
+   ("(e.g. nausea)", "(in absolute values)"; never one with a number, hedge or negation). A
+   parenthesis that also holds headline numbers keeps them: "(58 vs 19 months, p<0.001)"
+   becomes "(58 vs 19 months)";
+2. drop the frame around a claim, which the citation already names: who said it ("...,” he
+   commented", ", according to Dr X") and report frames ("Our results demonstrate that",
+   "The clinical conclusion would be that"). Hedging frames ("These data suggest that") stay,
+   since dropping them would firm up the claim;
+3. split a long sentence at "; " and at ", whereas" / ", while" / ", although" / ", but",
+   keeping every word except the conjunction, which becomes "But";
+4. replace technical phrases with everyday words from ``data/lay_terms.tsv`` (its header gives
    the rules): longest match first, whole words only, capitalised at the start of a sentence;
-4. tidy spaces and punctuation, and make "a"/"an" agree with the word that now follows.
+5. tidy spaces and punctuation, and make "a"/"an" agree with the word that now follows.
 
 Nothing is paraphrased beyond the table, so every word of the result is a word of the source
 sentence or one of ``plain_words()``; the composer's faithfulness check relies on that.
@@ -204,6 +211,16 @@ _CITATION_MARKER = re.compile(r"\s*\[\s*\d+(?:\s*(?:[,;\u2013\u2014-]|and)\s*\d+
 _BRACKETED = re.compile(r"\s*([(\[])([^()\[\]]*)([)\]])")
 _ACRONYM = re.compile(r"[A-Za-z][A-Za-z0-9/&-]{0,9}")
 _LEFTOVER = re.compile(r"^[\s,;:.]*(?:and|or|vs\.?|versus)?[\s,;:.]*$", re.IGNORECASE)
+# An aside gives examples or names parts ("(e.g. nausea)", "(in absolute values)"); anything else in
+# parentheses may be part of the claim ("(once; twice)") and stays. So do numbers, hedges and negations:
+# "(if any)" and "(but not in women)" change the claim.
+_ASIDE = re.compile(
+    r"\s*(?:e\.\s?g\.?|i\.\s?e\.?|such as|including|for example|for instance|namely|especially|particularly"
+    r"|mainly|mostly|in particular|in (?:absolute|relative) (?:terms|values))\b",
+    re.IGNORECASE,
+)
+_KEPT_ASIDE = re.compile(r"\d|\b(?:not|no|nor|none|never|without|except|only|if|unless|but)\b", re.IGNORECASE)
+_AFTER_NUMBER = re.compile(r"[\d%]\s*$")
 
 
 def _is_acronym_definition(acronym: str, before: str) -> bool:
@@ -241,6 +258,8 @@ def _drop_bracketed(text: str) -> str:
             kept = _STAT_IN_BRACKETS.sub("", inner)
             if _is_acronym_definition(inner.strip(), text[: match.start()]) or _LEFTOVER.match(kept):
                 replacement = ""
+            elif opening == "(" and kept == inner and _is_aside(inner, text[: match.start()]):
+                replacement = ""
             elif kept != inner:
                 replacement = f" {opening}{_tidy_inside(kept)}{closing}"
             else:
@@ -255,6 +274,12 @@ def _drop_bracketed(text: str) -> str:
         text = "".join(pieces)
 
 
+def _is_aside(inner: str, before: str) -> bool:
+    """A parenthesis that only elaborates: no number, hedge or negation, and not a label of the
+    number before it ("40% (surgery) vs 22% (no surgery)")."""
+    return bool(_ASIDE.match(inner)) and not _KEPT_ASIDE.search(inner) and not _AFTER_NUMBER.search(before)
+
+
 def _tidy_inside(inner: str) -> str:
     inner = re.sub(r"\s*([,;:])(?:\s*[,;:])+", r"\1", inner)
     return inner.strip(" ,;:")
@@ -266,19 +291,74 @@ def _drop_statistics(text: str) -> str:
     return _STAT_ANYWHERE.sub("", text)
 
 
+# -- frames around a claim -----------------------------------------------------------------------
+
+_OPEN_QUOTE = '"\u201c'
+_CLOSE_QUOTE = '"\u201d'
+_SPEECH_VERBS = r"(?:said|says|commented|noted|added|explained|reported|stated|concluded|emphasi[sz]ed)"
+# After a closing quotation mark: "..., he commented." / "...," Dr. Badwe said.
+_SPEECH_TAG = re.compile(
+    rf"(?<=[,.!?][{_CLOSE_QUOTE}])\s*(?:he|she|they|(?:Dr\.?\s+)?[A-Z][\w.'\u2019-]*(?:\s+[A-Z][\w.'\u2019-]*){{0,3}})"
+    rf"\s+{_SPEECH_VERBS}\b[^{_OPEN_QUOTE}{_CLOSE_QUOTE}]*$"
+)
+# The same without quotation marks: "..., Dr. Badwe reported."
+_TRAILING_TAG = re.compile(
+    rf",\s*(?:he|she|(?:Dr\.?\s+)?[A-Z][\w'\u2019-]+(?:\s+[A-Z][\w'\u2019-]+){{0,2}})\s+{_SPEECH_VERBS}\s*\.?$"
+)
+# Trailing attribution to a named person: ", according to Rajendra A. Badwe, MD, Director of ...".
+_ACCORDING_TO = re.compile(
+    rf",\s*[{_CLOSE_QUOTE}]?\s*according to\s+(?:Dr\.?\s+)?[A-Z][^{_OPEN_QUOTE}{_CLOSE_QUOTE}]*$"
+)
+_STUDY_NOUNS = r"(?:results?|findings?|data|study|studies|analys[ie]s|trial|review|conclusion|evidence)"
+_SHOW_VERBS = (
+    r"(?:demonstrate[sd]?|show(?:s|ed|n)?|indicate[sd]?|confirm(?:s|ed)?|reveal(?:s|ed)?|establish(?:es|ed)?"
+    r"|would be|is|was)"
+)
+# "Our results demonstrate that X", "We found that X": X is the claim. Not "suggest": a hedge.
+_REPORT_FRAME = re.compile(
+    rf"^(?:(?:the|our|these|this|the present|the current)\s+(?:[\w-]+\s+){{0,2}}?{_STUDY_NOUNS}\s+"
+    rf"(?:(?:clearly|strongly|further|also|therefore)\s+)?{_SHOW_VERBS}"
+    r"|we\s+(?:(?:have|also|therefore)\s+)?(?:found|find|conclude|concluded|demonstrated?|showed|show|observed"
+    r"|confirmed?))\s+that\s+(?=\w)",
+    re.IGNORECASE,
+)
+
+
+def _drop_frames(text: str) -> str:
+    """The claim without who said it or which report found it (the citation says both)."""
+    text = _ACCORDING_TO.sub("", _TRAILING_TAG.sub("", _SPEECH_TAG.sub("", text)))
+    stripped = text.strip()
+    # One quotation, now without its speaker: the quoted words are the claim.
+    if stripped[:1] in _OPEN_QUOTE and sum(stripped.count(q) for q in set(_OPEN_QUOTE + _CLOSE_QUOTE)) <= 2:
+        stripped = re.sub(rf"[{_OPEN_QUOTE}{_CLOSE_QUOTE}]", "", stripped).strip()
+        stripped = re.sub(r"[,;:]\s*$", ".", stripped)
+    claim = _REPORT_FRAME.sub("", stripped)
+    if claim != stripped:
+        claim = _capitalise(claim)
+    if claim and claim[-1] not in ".!?":
+        claim += "."
+    return claim
+
+
 # -- sentence splitting --------------------------------------------------------------------------
 
 _LONG_SENTENCE_WORDS = 15
 _MIN_PART_WORDS = 4
 _SEMICOLON = re.compile(r";\s+")
-_CONJUNCTION = re.compile(r",\s+(?=(?:whereas|while|but)\s)", re.IGNORECASE)
+# A contrast: the clause after it becomes a sentence that starts with "But".
+_CONJUNCTION = re.compile(r",\s+(whereas|while|although|though|even though|but)\s+", re.IGNORECASE)
 # ", and the risk fell": "and" joining two clauses, seen as a subject-like word after it.
 _AND_CLAUSE = re.compile(
     r",\s+and\s+(?=(?:the|this|these|those|it|they|there|we|patients|both|all|no|none|most|each)\s)", re.IGNORECASE
 )
-_NOT_A_CLAUSE = re.compile(
-    r"(?:while\s+\w+ing|but\s+(?:not|also|only|rather)|while\s+(?:on|in|at|under|after))\b", re.IGNORECASE
+# After a conjunction a clause needs its own subject: not "but not in women", "but should be
+# restricted"; and "while" can mean "during" ("while receiving", "while on treatment").
+_NO_SUBJECT = re.compile(
+    r"(?:not|also|only|rather|should|could|can|may|might|must|will|would|is|are|was|were|has|have|had|did|does"
+    r"|do)\b",
+    re.IGNORECASE,
 )
+_DURING = re.compile(r"(?:\w+ing|on|in|at|under|after|during)\b", re.IGNORECASE)
 
 
 def _words(text: str) -> int:
@@ -310,16 +390,25 @@ def _split_at(text: str, splitter: re.Pattern[str], min_words: int, *, needs_len
         return [text]
     pieces: list[str] = []
     start = 0
+    lead = ""  # "But " when the piece being built follows a contrast
     for match in splitter.finditer(text):
         head, tail = text[start : match.start()], text[match.end() :]
-        if not _outside_brackets(text, match.start()) or _NOT_A_CLAUSE.match(tail):
+        conjunction = match.group(1).lower() if match.groups() else ""
+        if not _outside_brackets(text, match.start()) or not _is_clause(conjunction, tail):
             continue
         if _words(head) < min_words or _words(tail) < min_words:
             continue
-        pieces.append(head.rstrip(" ,;") + ".")
+        pieces.append(lead + head.rstrip(" ,;") + ".")
+        lead = "But " if conjunction else ""
         start = match.end()
-    pieces.append(text[start:])
+    pieces.append(lead + text[start:])
     return [_capitalise(piece.strip()) for piece in pieces if piece.strip()]
+
+
+def _is_clause(conjunction: str, tail: str) -> bool:
+    if not conjunction:
+        return True
+    return not _NO_SUBJECT.match(tail) and not (conjunction == "while" and _DURING.match(tail))
 
 
 def _capitalise(text: str) -> str:
@@ -345,7 +434,7 @@ def _tidy(text: str) -> str:
 
 def to_plain(sentence: str) -> str:
     """``sentence`` in patient language: same claim, same headline numbers, everyday words."""
-    text = _tidy(_drop_statistics(sentence))
+    text = _drop_frames(_tidy(_drop_statistics(sentence)))
     if not text:
         return text
     parts = [_replace_terms(part) for part in _split(text)]
@@ -369,7 +458,10 @@ def plain_words() -> frozenset[str]:
 
 # -- readability ---------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+# A full stop ends a sentence unless it ends a title or Latin abbreviation ("Dr. Badwe", "e.g. a").
+_SENTENCE_END = re.compile(
+    r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bProf)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bal)(?<!\bFig)[.!?]+(?=\s|$)"
+)
 _WORD = re.compile(r"[^\W_]+(?:[.,'\u2019\u2010\u2011-][^\W_]+)*%?")
 _VOWEL_GROUP = re.compile(r"[aeiouy]+")
 

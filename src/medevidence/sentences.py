@@ -22,7 +22,8 @@ _ABBREVIATIONS = frozenset(
 # then whitespace. The next sentence must start with an upper-case letter, a digit, a quote
 # or an opening bracket; a newline after blank line always ends a sentence.
 _CANDIDATE = re.compile(r"[.!?](?:[\"'\u201d\u2019)\]]|\[\d[\d,\u2010-\u2015\- ]*\])*(?=\s)")
-_NEXT_START = re.compile(r"\s+[\"'\u201c\u2018(\[]?[A-Z0-9\u0391-\u03a9]")
+# A list item flattened into running text starts a sentence too ("call your provider. - You are ...").
+_NEXT_START = re.compile(r"\s+(?:[-*\u2022]\s+)?[\"'\u201c\u2018(\[]?[A-Z0-9\u0391-\u03a9]")
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*\u2022]|\d{1,2}[.)])\s)")
 # A short heading line inside running text: PDF and web text often put "Introduction" on a line
 # of its own between two sentences, and it must not be glued to either of them.
