@@ -205,6 +205,14 @@ def test_the_best_matching_study_speaks_loudest_for_a_verdict() -> None:
     assert verdict_for(frame, [against, for_], {1: 2, 2: 1}) is Verdict.YES
 
 
+def _library_of(record: dict[str, object], tmp_path: Path) -> Library:
+    source = tmp_path / "record.jsonl"
+    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    library = Library.open(tmp_path / "library", embedder="fake")
+    library.ingest([source])
+    return library
+
+
 def test_a_relevant_study_speaks_through_its_conclusion_even_in_other_words(tmp_path: Path) -> None:
     """The aim names the question's terms; the conclusion, which decides, says "it" and "the findings"."""
     record = {
@@ -216,10 +224,7 @@ def test_a_relevant_study_speaks_through_its_conclusion_even_in_other_words(tmp_
         "compared with sham.",
         "publication_types": ["Randomized Controlled Trial"],
     }
-    source = tmp_path / "trial.jsonl"
-    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    library = Library.open(tmp_path / "library", embedder="fake")
-    library.ingest([source])
+    library = _library_of(record, tmp_path)
 
     answer = library.ask("Is acupuncture efficacious for treating phonotraumatic vocal pathologies?")
 
@@ -255,10 +260,7 @@ def test_a_study_that_covers_a_long_titled_question_together_answers_it(tmp_path
         "pediatric form of aquagenic urticaria.",
         "publication_types": ["Case Reports"],
     }
-    source = tmp_path / "cases.jsonl"
-    source.write_text(json.dumps(record) + "\n", encoding="utf-8")
-    library = Library.open(tmp_path / "library", embedder="fake")
-    library.ingest([source])
+    library = _library_of(record, tmp_path)
 
     answer = library.ask("Syncope during bathing in infants, a pediatric form of water-induced urticaria?")
 

@@ -54,6 +54,18 @@ from medevidence.stance import (
             " against its harms.",
             None,
         ),
+        # How often a bad or good outcome occurs is a direction too.
+        ("Serious side effects were rare.", Stance.BENEFIT),
+        ("Adherence to follow-up was low in this population.", Stance.HARM),
+        # Negations the word window before a cue used to miss.
+        ("Exercise improved neither blood pressure nor heart rate.", Stance.NO_BENEFIT),
+        ("These results cast doubt on the suggested advantage of laparoscopy.", Stance.NO_BENEFIT),
+        (
+            "It does not seem that either significant improvements or detrimental effects have occurred.",
+            Stance.NO_BENEFIT,
+        ),
+        ("There is little evidence that the campaigns were effective.", Stance.NO_BENEFIT),
+        ("Chemoradiation alone is not safe to treat low rectal tumours.", Stance.HARM),
     ],
 )
 def test_stance_of_a_sentence(sentence: str, expected: Stance | None) -> None:
@@ -118,6 +130,11 @@ def test_dropping_a_step_without_loss_answers_yes_to_can_it_be_omitted() -> None
         ("Is anticoagulation safe in trauma patients?", Hypothesis.NO_HARM),
         ("Is obesity associated with asthma?", Hypothesis.ASSOCIATION),
         ("Do symptoms predict COPD in smokers?", Hypothesis.ASSOCIATION),
+        ("Does intravitreal triamcinolone result in serious side effects?", Hypothesis.HARM),
+        ("Is advanced age a contraindication to laparoscopic surgery?", Hypothesis.HARM),
+        ("Does laparoscopic surgery influence liver cell activity?", Hypothesis.ASSOCIATION),
+        ("Do the two scores agree?", Hypothesis.NO_HARM),
+        ("Is juvenile spondylitis the same disease as adult spondylitis?", Hypothesis.NO_HARM),
     ],
 )
 def test_what_a_yes_would_claim(question: str, hypothesis: Hypothesis) -> None:
@@ -132,6 +149,151 @@ def test_which_stances_answer_yes() -> None:
     assert supports(Stance.NO_BENEFIT, safety)
     assert not supports(Stance.HARM, safety)
     assert supports(Stance.BENEFIT) and not supports(Stance.HARM)
+
+
+def test_safety_answers_a_question_about_side_effects_no() -> None:
+    frame = parse_question("Does intravitreal triamcinolone result in serious side effects?")
+    for sentence in ("Intravitreal triamcinolone is safe.", "Serious side effects were uncommon after the injection."):
+        stance = finding_stance(sentence, frame)
+        assert stance is Stance.BENEFIT and not supports(stance, frame)
+
+
+def test_a_difference_answers_a_question_of_likeness_no() -> None:
+    same = parse_question("Is juvenile spondylitis the same disease as adult spondylitis?")
+    for sentence in (
+        "The juvenile form differed from the adult form in its onset.",
+        "Hip involvement was more common in the juvenile form than in the adult form.",
+        "The two syndromes are overlapping, but nonequivalent entities.",
+    ):
+        stance = finding_stance(sentence, same)
+        assert stance is Stance.HARM and not supports(stance, same)
+    agree = parse_question("Do the two scores agree?")
+    for sentence, expected, answer in (
+        ("There was poor agreement between the first and second assessor.", Stance.HARM, False),
+        ("The two scores were closely correlated.", Stance.BENEFIT, True),
+        ("Mean scores were similar with both methods.", Stance.NO_BENEFIT, True),
+    ):
+        stance = finding_stance(sentence, agree)
+        assert stance is expected and supports(stance, agree) is answer
+
+
+def test_a_difference_answers_a_question_of_difference_yes() -> None:
+    different = parse_question("Are the two syndromes different?")
+    stance = finding_stance("The two syndromes are overlapping, but nonequivalent entities.", different)
+    assert stance is Stance.BENEFIT and supports(stance, different)
+    by_sex = parse_question("Is the incidence different between men and women?")
+    stance = finding_stance("No difference in incidence was found between men and women.", by_sex)
+    assert stance is Stance.NO_BENEFIT and not supports(stance, by_sex)
+
+
+def test_negation_reaches_past_the_word_window() -> None:
+    alter = parse_question("Does exercise alter blood pressure?")
+    assert finding_stance("Exercise altered neither blood pressure nor heart rate.", alter) is Stance.NO_BENEFIT
+    predict = parse_question("Does loss of consciousness predict outcome after concussion?")
+    sentence = "The results cast doubt on the importance of LOC as a predictor of test performance."
+    assert finding_stance(sentence, predict) is Stance.NO_BENEFIT
+
+
+def test_a_clause_conceded_with_although_yields_to_the_next() -> None:
+    frame = parse_question("Will delayed surgery increase the complications?")
+    sentence = (
+        "In our study it was observed that although longer waiting was associated with longer hospitalization,"
+        " waiting was not correlated with complications."
+    )
+    assert finding_stance(sentence, frame) is Stance.NO_BENEFIT
+
+
+def test_a_denied_adequacy_answers_a_question_of_safety_or_sufficiency_no() -> None:
+    for question, sentence in (
+        ("Chemoradiation instead of surgery: is it safe?", "Chemoradiation alone is not safe for low rectal tumours."),
+        ("Are current guidelines sufficient?", "Current guidelines appear insufficient to ensure prompt diagnosis."),
+        ("Is nurse-led cystoscopy feasible?", "Nurse-led cystoscopy was not feasible in most units."),
+        ("Is anticoagulation safe in trauma patients?", "Anticoagulation was significantly associated with bleeding."),
+    ):
+        frame = parse_question(question)
+        stance = finding_stance(sentence, frame)
+        assert stance is Stance.HARM and not supports(stance, frame)
+    # The question's own predicate still answers it yes.
+    possible = parse_question("Is transgastric splenectomy possible?")
+    stance = finding_stance("Transgastric splenectomy was possible in all animals.", possible)
+    assert stance is Stance.BENEFIT and supports(stance, possible)
+
+
+def test_an_effect_either_way_answers_whether_x_influences_y() -> None:
+    frame = parse_question("Does laparoscopic surgery influence liver cell activity?")
+    stance = finding_stance("Laparoscopic surgery caused detectable damage to liver cells.", frame)
+    assert stance is Stance.HARM and supports(stance, frame)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "answer"),
+    [
+        ("Is Satb1 a transcription factor?", "SATB1 is a transcription factor expressed in thymocytes.", True),
+        (
+            "Is Hirschsprung disease a multifactorial disorder?",
+            "Hirschsprung disease is a multifactorial congenital disorder of the enteric nervous system.",
+            True,
+        ),
+        ("Does lucatumumab bind to CD40?", "Lucatumumab binds CD40 with high affinity.", True),
+        ("Is SOX10 expressed in melanoma cells?", "SOX10 is expressed in melanoma cells.", True),
+        ("Hirschsprung disease is a multifactorial disorder, yes or no?", "It is a multifactorial disorder.", None),
+        (
+            "Hirschsprung disease is a multifactorial disorder, yes or no?",
+            "Hirschsprung disease is a multifactorial disorder.",
+            True,
+        ),
+        # A bracketed synonym is another name of the subject, not a word the sentence must repeat.
+        (
+            "Is HYDIN (hydrocephalus-inducing protein homolog) an axonemal protein?",
+            "Hydin was recently identified as an axonemal protein.",
+            True,
+        ),
+        # Negated in scope, or said with the contrary predicate, the proposition is denied.
+        ("Is SOX10 expressed in melanoma cells?", "No SOX10 expression was found in melanoma cells.", False),
+        ("Is lucatumumab a polyclonal antibody?", "Lucatumumab is a fully human monoclonal antibody.", False),
+        ("Is Keutel syndrome a common genetic disorder?", "Keutel syndrome is a rare genetic disorder.", False),
+        (
+            "Are copy number variants depleted in regions of low mappability?",
+            "Human copy number variants are enriched in regions of low mappability.",
+            False,
+        ),
+        # Naming the subject without the predicate states nothing.
+        ("Is SOX10 expressed in melanoma cells?", "SOX10 was studied in 40 patients.", None),
+        ("Is lucatumumab a polyclonal antibody?", "Lucatumumab was given every two weeks.", None),
+    ],
+)
+def test_a_sentence_stating_a_factual_question_proposition_answers_it(
+    question: str, sentence: str, answer: bool | None
+) -> None:
+    frame = parse_question(question)
+    stance = finding_stance(sentence, frame)
+    if answer is None:
+        assert stance is None
+    else:
+        assert stance is (Stance.BENEFIT if answer else Stance.NO_BENEFIT)
+        assert supports(stance, frame) is answer
+
+
+def test_naming_an_effect_question_terms_states_no_finding() -> None:
+    # Only a factual question is answered by its proposition; an effect question needs an effect.
+    frame = parse_question("Does metformin improve survival in diabetes?")
+    sentence = "Metformin is the first-line drug in diabetes, and survival data come from registries."
+    assert finding_stance(sentence, frame) is None
+
+
+def test_a_factual_question_is_answered_by_its_snippets() -> None:
+    frame = parse_question("Is lucatumumab a polyclonal antibody?")
+    findings = [
+        Finding(stance, EvidenceLevel.NOT_GRADED, frame.relevance(sentence), source=str(index))
+        for index, sentence in enumerate(
+            (
+                "Lucatumumab, a fully human anti-CD40 antagonist monoclonal antibody, was evaluated in myeloma.",
+                "Lucatumumab is a monoclonal antibody that blocks CD40.",
+            )
+        )
+        if (stance := finding_stance(sentence, frame)) is not None
+    ]
+    assert verdict(findings, frame) is Verdict.NO
 
 
 def test_finding_weight_by_section_and_wording() -> None:

@@ -271,7 +271,7 @@ def statement_from(group: Sequence[Candidate], book: ReferenceBook, audience: Au
 def _lead_for(group: Sequence[Candidate], audience: Audience) -> Candidate:
     """The sentence whose words a statement uses: for patients, a patient-oriented source's first,
     then the one that reads most easily in plain words (the group's sentences say the same thing)."""
-    if audience is Audience.PATIENT:
+    if audience is Audience.PATIENT and len(group) > 1:
         return min(
             group,
             key=lambda c: (

@@ -6,24 +6,38 @@
   "effective" are benefit; "worse", "harmful", "detrimental" are harm; "similar",
   "comparable", "no significant difference", "failed to" are no benefit.
 * **A direction and an outcome** combine: a rise in something bad ("increased risk",
-  "higher mortality") is harm, a fall in it ("reduced mortality", "fewer complications")
-  benefit; for good outcomes ("survival", "response", "quality of life") the other way round.
+  "higher mortality", "a high rate of complications") is harm, a fall in it ("reduced
+  mortality", "fewer complications", "serious side effects were rare") benefit; for good
+  outcomes ("survival", "response", "quality of life") the other way round.
   A noun alone ("adverse events", "toxicity") states nothing: "adverse events were similar"
   is a null finding.
 * **Negation** a few words before a cue, in the same clause, turns benefit or harm into no
   benefit: "did not significantly improve overall survival", "no worse", "was not associated
-  with increased risk".
-* **Neutral findings** ("was significantly associated with", "predicted", "differed", or the
-  question's own predicate, "can be omitted") have a direction only relative to a question:
-  with a frame they count as the effect the question asks about (benefit, or harm when it
-  asks about harm). A negated one ("not associated", "did not differ") is no benefit, frame
-  or not. They are read only when a clause has no evaluative or directional cue.
+  with increased risk", "cast doubt on the advantage of". It also reaches a cue from after it
+  ("altered neither X nor Y") and through "that" after a verb of showing ("it does not seem
+  that", "little evidence that"). A denied adequacy is harm: "not safe" always, "not
+  feasible", "insufficient" when the question asks whether X is safe, feasible or enough.
+* **Neutral findings** ("was significantly associated with", "predicted", "differed", "not
+  the same", or the question's own predicate, "can be omitted") have a direction only relative
+  to a question: with a frame the question's predicate answers it yes, and any other effect
+  counts as benefit, or as harm when the question asks about harm, safety or likeness ("is X
+  safe?", "are A and B the same?": "A differed from B" answers no, while "A correlated with
+  B" answers a question of likeness yes and "poor agreement" no). A negated one ("not
+  associated", "did not differ") is no benefit, frame or not. They are read only when a
+  clause has no evaluative or directional cue.
+* **Facts** answer a factual question ("is X a Y?", "does X bind Y?", "is X expressed in
+  Y?": a yes/no question with no effect predicate and no evaluative word) when a clause has
+  no cue at all: a clause that names the question's subject and more than two-thirds of its
+  content words (stemmed; a bracketed synonym counts as the subject) states the proposition,
+  which is benefit, i.e. yes. Negated in scope ("no X was found in Y") or said with a contrary
+  predicate ("X, a monoclonal antibody" to "is X a polyclonal antibody?", "rare" to "common",
+  "enriched" to "depleted") it is no benefit.
 * Aims, methods, background and calls for more research ("we assessed whether", "patients
   were randomly assigned", "remains unclear", "further trials are needed") state no finding;
   nor do bare numbers ("19.2% vs 20.5%").
-* In a sentence with a contrast the clause after "but"/"however" is the main one, a leading
-  "although"/"despite" clause or a trailing "whereas" clause speaks only when no main clause
-  does, and with a frame the main clause that names the question's terms wins.
+* In a sentence with a contrast the clause after "but"/"however" is the main one, an
+  "although"/"despite" clause (up to its comma) or a trailing "whereas" clause speaks only when
+  no main clause does, and with a frame the main clause that names the question's terms wins.
 
 So the stance is read *relative to the question* when a frame is given: "benefit" then means
 "the effect the question asks about was found", which for "is X associated with Y?" need not
@@ -42,6 +56,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from .models import EvidenceLevel, StudyDesign, Verdict
 from .question import QuestionFrame, QuestionKind
@@ -76,9 +91,13 @@ class Hypothesis(StrEnum):
     """What a "yes" to the question would claim, which decides which stances count for it.
 
     ``BENEFIT``: the intervention helps ("does X improve Y"). ``HARM``: it hurts ("does X
-    increase the risk of Y", "is X harmful"). ``NO_HARM``: it is safe or no worse ("is X safe",
-    "is X as effective as W", "can X be omitted"), so a null finding is a yes. ``ASSOCIATION``:
-    there is an effect either way ("is X associated with Y", "does X predict Y").
+    increase the risk of Y", "is X harmful", "is X a contraindication to W"). ``NO_HARM``: it
+    is safe, no worse or the same ("is X safe", "is X as effective as W", "can X be omitted",
+    "do A and B agree"), so a null finding is a yes. ``ASSOCIATION``: there is an effect
+    either way ("is X associated with Y", "does X predict Y", "does X affect Y", "is A
+    different from B"). A factual question ("is X a Y", "does X bind Y") is association, or
+    benefit when it names a treatment; for either, benefit means its proposition was stated
+    and no benefit that it was denied.
     """
 
     BENEFIT = "benefit"
@@ -132,7 +151,7 @@ _UP_WORD = re.compile(
     + _any(
         r"increas\w*|higher|greater|more|elevat\w+|rais(?:e|ed|es|ing)|rises?|rose|enhanc\w+|longer|prolong\w*",
         r"exceed\w*|doubl\w+|tripl\w+|boost\w*|augment\w*|excess(?:ive)?|accelerat\w+|gains?",
-        r"caus(?:e|ed|es|ing)|induc(?:e|ed|es|ing)|led|leads?|provok\w+|trigger\w*",
+        r"caus(?:e|ed|es|ing)|induc(?:e|ed|es|ing)|led|leads?|provok\w+|trigger\w*|high|frequent(?:ly)?|common",
     )
     + ")$"
 )
@@ -141,7 +160,7 @@ _DOWN_WORD = re.compile(
     + _any(
         r"reduc\w+|decreas\w*|lower(?:ed|ing)?|less|fewer|declin\w*|diminish\w*|attenuat\w+|drop(?:ped|s)?|fell",
         r"falls?|shorter|shorten\w*|prevent\w*|avoid\w*|eliminat\w+|abolish\w*|mitigat\w+|minimi[sz]\w+",
-        r"suppress\w*|inhibit\w*|halv\w+|cut",
+        r"suppress\w*|inhibit\w*|halv\w+|cut|low|rare(?:ly)?|uncommon|infrequent(?:ly)?|negligible|minimal",
     )
     + ")$"
 )
@@ -156,7 +175,9 @@ _NULL_PHRASES = _any(
     r"|decrease|reduction|gain|link|superiority)",
     r"(?:not|nor) (?:statistically |clinically )?significant(?:ly)?(?: different)?|non-?significant(?:ly)?",
     r"insignificant|no (?:statistical |clinical )?significance|did not reach|did not differ|no different|no better",
-    r"similar|comparable|equivalent|equivalence|identical|unchanged|unaffected|non-?inferior(?:ity)?",
+    # Not "not similar" or "non-equivalent": a likeness denied is a difference (see _NEUTRAL).
+    r"(?<!not )(?<!non-)(?:similar|comparable|equivalent|equivalence|identical)",
+    r"unchanged|unaffected|non-?inferior(?:ity)?",
     r"ineffective|ineffectual|insufficient|inconclusive|futile|futility|disappointing|inadequate(?:ly)?|suboptimal",
     r"lacking|underus\w+|underutili[sz]\w+|unsatisfactory|failed to|fails? to|no longer|independent(?:ly)? of",
     r"(?:is|are|was|were|be|seems?|appears?) (?:\w+ )?unnecessary",
@@ -201,10 +222,26 @@ _NEUTRAL = re.compile(
         r"predict(?:s|ed|ive|or|ors)?|significant(?:ly)?|differ(?:s|ed)|influenc(?:es|ed)|affect(?:s|ed)|impacts",
         r"(?:effect|impact|influence|role|contribution) (?:on|in)|contribut(?:es|ed) to|depend(?:s|ed)? on",
         r"determinants? of|increase[sd]|decrease[sd]|changed|altered|modified",
+        # A likeness denied is a difference: "overlapping, but nonequivalent", "not the same".
+        r"non-?equivalent|dissimilar|not (?:\w+ )?(?:similar|comparable|equivalent|identical|interchangeable|the same)",
         r"(?:is|are|was|were|be) (?:\w+ )?(?:possible|necessary|needed|required|present)",
         r"(?:more|less) (?:likely|often|frequent(?:ly)?|common(?:ly)?)",
     )
     + r")\b"
+)
+# Findings of likeness: they answer yes to "are A and B the same?" and nothing else.
+_ALIKE = re.compile(
+    r"\b(?:correlat(?:ed|es|ion)|related to|agree(?:d|s|ment)?|concordan(?:t|ce)|correspond(?:s|ed|ing)?"
+    r"|coincid(?:e|ed|es)|consistent with|match(?:ed|es)|resembl(?:e|ed|es))\b"
+)
+_UNLINKED = re.compile(r"correlat|agreement|association|relationship|link")
+_FAILING = re.compile(
+    r"^(?:insufficient|inadequate(?:ly)?|ineffective|ineffectual|unsatisfactory|suboptimal|disappointing|futile"
+    r"|poor(?:ly)? \w+|not (?:be )?(?:justified|recommended|indicated|useful|helpful))$"
+)
+_ADEQUATE = re.compile(
+    r"^(?:safe(?:ly)?|feasible|sufficient|adequate|acceptable|appropriate|suitable|viable|reliabl[ey]|valid"
+    r"|accurate(?:ly)?|effective(?:ly)?|efficacious|justified|useful|helpful)$"
 )
 # "did not augment", "is not due to": a negated predicate of any verb is a null finding, unless
 # it describes a group ("patients who did not respond") or a step of the study ("did not receive").
@@ -217,10 +254,16 @@ _NEGATED_PREDICATE = re.compile(
 
 _NEGATORS = re.compile(
     r"\b(?:no|not|never|neither|nor|none|without|cannot|can't|didn't|doesn't|don't|wasn't|weren't|isn't|aren't"
-    r"|won't|fail(?:s|ed)? to|unable to|lack(?:s|ed|ing)? of|lack(?:s|ed)?|absence of|absent)\b|n't\b"
+    r"|won't|fail(?:s|ed)? to|unable to|lack(?:s|ed|ing)? of|lack(?:s|ed)?|absence of|absent"
+    r"|cast(?:s|ing)? (?:\w+ )?doubts? (?:on|upon|about|over)|question(?:s|ed)? the|little (?:\w+ )?evidence)\b|n't\b"
 )
 # A negation does not reach past these ("did not improve survival and increased toxicity").
 _SCOPE_BREAK = re.compile(r"[,;:()]|\b(?:and|but|whereas|while|although|though|however|yet|which|that|than)\b")
+_NEGATED_OBJECT = re.compile(r"\s+(?:neither|nor)\b")
+_REPORTING = re.compile(
+    r"\b(?:seems?|appears?|shows?|showed|shown|suggests?|suggested|indicates?|indicated|demonstrated?|demonstrates"
+    r"|proven|proved|established|confirmed|found|means?|evidence)\s*$"
+)
 _NEGATION_WINDOW = 7  # words: "did not result in any overall survival benefit" needs 6
 
 # Phrases that look like cues but describe groups, designs or terms; blanked before reading.
@@ -282,9 +325,9 @@ _RESULT_MARKERS = re.compile(
     r"|indicat(?:e|es|ed)|suggest(?:s|ed)?|resulted in|results? (?:show|showed|suggest|indicate)"
     r"|significant(?:ly)?|p ?[<=>])\b"
 )
-_MAIN_AFTER = re.compile(r"(?:[,;]\s*|\s)(?:but|however|yet|nevertheless|nonetheless|although|though)\b,?\s*")
+_MAIN_AFTER = re.compile(r"(?:[,;]\s*|\s)(?:but|however|yet|nevertheless|nonetheless)\b,?\s*")
 _SUBORDINATE_FIRST = re.compile(r"^(?:although|though|even though|despite|in spite of|while|whereas|notwithstanding)\b")
-_SUBORDINATE_AFTER = re.compile(r"(?:,\s*|\s)(?:whereas|while)\s")
+_SUBORDINATE_AFTER = re.compile(r"(?:,\s*|\s)(?=(?:whereas|while|although|though|even though)\s)")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _BETWEEN = re.compile(r"\bbetween ([^,;]{3,60}?) and ([^,;.]{3,60})")
 _BETWEEN_REACH = 80  # characters after a null cue in which "between A and B" names its arms
@@ -316,7 +359,57 @@ _BENEFIT_RELATIONS = re.compile(
 )
 _ASSOCIATION_RELATIONS = re.compile(
     r"^(?:associated|related|linked|correlated|an? (?:\w+ )?(?:predictor|marker|determinant|indicator|cause)"
-    r"|predictive|prognostic|association|relationship|relation|link|correlation)"
+    r"|predictive|prognostic|association|relationship|relation|link|correlation"
+    r"|influences?|affects?|alters?|changes?|impacts?|modif(?:y|ies)|matters?)"
+)
+# Questions of likeness, found in the whole question: the parser seldom takes "the same" or
+# "agree" for the relation. "Are A and B the same?" is answered yes by a null finding, "is A
+# different from B?" by a difference.
+_SAME_QUESTION = re.compile(
+    r"\b(?:agree|concur|coincide|correspond)\b|\bthe same(?: \w+){0,2}?(?= (?:as|to|or)\b|\s*\?|$)"
+    r"|\b(?:similar|equivalent|equal|identical|interchangeable|concordant|consistent)\b"
+    r"(?= (?:to|as|with|between|or)\b|\s*\?|$)"
+)
+# A harm named anywhere in a yes/no question whose predicate the parser did not take: "is advanced
+# age a contraindication to surgery?", "X: a new risk factor for Y?".
+_HARM_QUESTION = re.compile(
+    r"\b(?:contraindicat\w*|risk factors?|harmful|dangerous|detrimental|hazardous|deleterious)\b"
+)
+_DIFFERENT_QUESTION = re.compile(
+    r"\bdiffer(?:s|ed|ently)?\b|\bdifferences?\b|\bdifferent\b(?= (?:from|than|to|between|in|among|across)\b|\s*\?|$)"
+)
+
+# -- lexicon: factual questions -------------------------------------------------------------------
+
+# A sentence states a factual question's proposition when it names the subject and more than this
+# share of the question's content words: "is Satb1 a transcription factor?" needs all three,
+# a question of seven words may miss two ("in patients", a qualifier).
+_PROPOSITION_SHARE = 2 / 3
+# Words of the question that do not belong to its proposition: "X is a Y, yes or no?".
+_ANSWER_WORDS = frozenset({"yes", "no"})
+# Synonyms and abbreviations in brackets ("mesenchymal stem cells (MSC)") name the subject too,
+# but a sentence need not repeat them.
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_TERM_WORD = re.compile(r"[^\W_]+(?:[-/.'][^\W_]+)*\+?")
+# Pairs of contrary predicates: a sentence that says the other one denies the question's
+# ("is X a polyclonal antibody?": "X, a monoclonal antibody"; "are X depleted in Y?": "X are
+# enriched in Y"). General properties only, never the names of things.
+_CONTRARIES: tuple[tuple[str, str], ...] = (
+    (
+        r"increas\w*|higher|elevat\w*|up-?regulat\w*|overexpress\w*|rais\w*",
+        r"decreas\w*|lower\w*|reduc\w*|down-?regulat\w*|diminish\w*",
+    ),
+    (r"common|frequent|prevalent|widespread", r"rare|uncommon|infrequent"),
+    (r"monoclonal", r"polyclonal"),
+    (r"benign", r"malignant"),
+    (r"activat\w*|agonists?|stimulat\w*", r"inhibit\w*|antagonists?|suppress\w*|repress\w*|block\w*"),
+    (r"promot\w*|favou?r\w*", r"inhibit\w*|suppress\w*|antagoni\w*|prevent\w*"),
+    (r"enrich\w*", r"deplet\w*"),
+    (r"susceptib\w*|sensitiv\w*|vulnerab\w*", r"resistan\w*"),
+    (r"dominant", r"recessive"),
+    (r"present|presence", r"absent|absence|lost|loss"),
+    (r"gain\w*", r"loss\w*"),
+    (r"tighten\w*", r"loosen\w*"),
 )
 
 
@@ -326,8 +419,10 @@ def hypothesis_of(frame: QuestionFrame | None) -> Hypothesis:
         return Hypothesis.BENEFIT
     relation = frame.relation.lower()
     words = _WORD.findall(frame.outcome.lower())
-    bad = any(_BAD_OUTCOME.match(word) for word in words)
-    good = any(_GOOD_OUTCOME.match(word) for word in words)
+    # Outcomes of several words count too: "serious side effects", "quality of life".
+    outcomes = [outcome for index in range(len(words)) if (outcome := _outcome_at(words, index))]
+    bad = any(_BAD_OUTCOME.match(outcome) for outcome in outcomes)
+    good = any(_GOOD_OUTCOME.match(outcome) for outcome in outcomes)
     if _HARM_RELATIONS.match(relation):
         return Hypothesis.HARM
     if _NO_HARM_RELATIONS.match(relation):
@@ -347,9 +442,19 @@ def hypothesis_of(frame: QuestionFrame | None) -> Hypothesis:
         if (rising and good) or (falling and bad):
             return Hypothesis.BENEFIT
         return Hypothesis.ASSOCIATION
+    if _asks_likeness(frame):
+        return Hypothesis.NO_HARM
+    if frame.is_yes_no and _DIFFERENT_QUESTION.search(frame.text.lower()):
+        return Hypothesis.ASSOCIATION
+    if frame.is_yes_no and _HARM_QUESTION.search(frame.text.lower()):
+        return Hypothesis.HARM
     if _BENEFIT_RELATIONS.match(relation) or not frame.is_yes_no or frame.kind is QuestionKind.TREATMENT:
         return Hypothesis.BENEFIT
     return Hypothesis.ASSOCIATION
+
+
+def _asks_likeness(frame: QuestionFrame | None) -> bool:
+    return frame is not None and frame.is_yes_no and bool(_SAME_QUESTION.search(frame.text.lower()))
 
 
 def supports(stance: Stance, frame: QuestionFrame | None = None) -> bool:
@@ -395,17 +500,19 @@ def _clauses(text: str) -> list[tuple[str, bool]]:
     lead = _SUBORDINATE_FIRST.match(text)
     if lead:
         comma = text.find(",", lead.end())
-        if comma != -1:
-            return [*_clauses(text[comma + 1 :]), (text[:comma], True)]
+        if comma == -1:
+            return [(text, True)]
+        return [*_clauses(text[comma + 1 :]), (text[:comma], True)]
     parts = _MAIN_AFTER.split(text)
     # "X improved local control, but Y did not improve survival": the last part leads.
     return [clause for part in reversed(parts) for clause in _clauses_after(part)]
 
 
 def _clauses_after(text: str) -> list[tuple[str, bool]]:
-    # "X improved, whereas Y did not": the "whereas" clause usually describes the other group.
+    # "X improved, whereas Y did not": the "whereas" clause usually describes the other group, and
+    # "it was observed that although A, B" concedes A to B as a leading "although" does.
     main, *rest = _SUBORDINATE_AFTER.split(text, maxsplit=1)
-    return [(main, False), *((part, True) for part in rest if part.strip())]
+    return [(main, False), *(clause for part in rest for clause in _clauses(part))]
 
 
 def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
@@ -413,6 +520,8 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
     starts = [match.start() for match in _WORD.finditer(clause)]
     cues: list[_Cue] = []
     taken: set[int] = set()
+    hypothesis = hypothesis_of(frame)
+    likeness = _asks_likeness(frame)
     for pattern, stance in _EVALUATIVE:
         for match in pattern.finditer(clause):
             first = _word_index(starts, match.start())
@@ -421,34 +530,154 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
             taken.update(range(first, _word_index(starts, match.end() - 1) + 1))
             if stance is Stance.NO_BENEFIT and _between_two_treatments(clause, match.end(), frame):
                 continue
-            cues.append(_Cue(_negated(stance, clause, match.start()), first))
+            cues.append(_Cue(_evaluated(stance, match, clause, hypothesis, likeness), first))
     for index in range(len(words)):
         if index in taken:
             continue
         directional = _direction_cue(words, index)
         if directional is not None:
-            cues.append(_Cue(_negated(directional, clause, starts[index]), index))
+            cues.append(_Cue(_negated(directional, clause, starts[index], starts[index] + len(words[index])), index))
     if cues:
         return cues
     # No cue with a direction of its own: neutral findings, read relative to the question.
     for match in _NEGATED_PREDICATE.finditer(clause):
         cues.append(_Cue(Stance.NO_BENEFIT, _word_index(starts, match.start())))
     echo = _relation_echo(frame)
-    affirmed = Stance.HARM if hypothesis_of(frame) is Hypothesis.HARM else Stance.BENEFIT
-    for match in [*_NEUTRAL.finditer(clause), *(echo.finditer(clause) if echo else ())]:
+    echoed = [*(echo.finditer(clause) if echo else ()), *(_ALIKE.finditer(clause) if likeness else ())]
+    # The question's own predicate answers it yes. Any other effect found answers a question of
+    # harm, safety or likeness ("is X safe", "are A and B the same") as harm: "X was significantly
+    # associated with bleeding", "A differed from B".
+    claimed = Stance.HARM if hypothesis is Hypothesis.HARM else Stance.BENEFIT
+    effect = Stance.HARM if hypothesis in (Hypothesis.HARM, Hypothesis.NO_HARM) else Stance.BENEFIT
+    neutral = [match for match in _NEUTRAL.finditer(clause) if not any(_overlap(match, e) for e in echoed)]
+    for match, affirmed in [*((match, claimed) for match in echoed), *((match, effect) for match in neutral)]:
         index = _word_index(starts, match.start())
-        if _is_negated(clause, match.start()):
+        if _is_negated(clause, match.start(), match.end()):
             cues.append(_Cue(Stance.NO_BENEFIT, index))
         elif frame is not None:
             cues.append(_Cue(affirmed, index))
+    if not cues and frame is not None and _is_factual(frame):
+        stated = _stated_proposition(clause, frame)
+        if stated is not None:
+            cues.append(stated)
     return cues
+
+
+def _is_factual(frame: QuestionFrame) -> bool:
+    """Whether ``frame`` asks a fact rather than an effect: "is X a Y?", "does X bind Y?", "is X
+    expressed in Y?". Its predicate is none the effect lexicon reads, and no evaluative word
+    ("accurate", "advantageous") makes it a question of benefit."""
+    if not frame.is_yes_no:
+        return False
+    relation = frame.relation.lower()
+    effect_relations = (
+        _HARM_RELATIONS,
+        _NO_HARM_RELATIONS,
+        _UP_VERBS,
+        _DOWN_VERBS,
+        _ASSOCIATION_RELATIONS,
+        _BENEFIT_RELATIONS,
+    )
+    if any(pattern.match(relation) for pattern in effect_relations):
+        return False
+    text = frame.text.lower()
+    if _asks_likeness(frame) or _DIFFERENT_QUESTION.search(text) or _HARM_QUESTION.search(text):
+        return False
+    return not any(pattern.search(text) for pattern, _ in _EVALUATIVE)
+
+
+@dataclass(frozen=True)
+class _Proposition:
+    terms: tuple[str, ...]  # stemmed content words, the subject first
+    aliases: frozenset[str]  # stems only in brackets: other names of the subject
+    contraries: tuple[re.Pattern[str] | None, ...]  # per term, the words that deny it
+
+
+@lru_cache(maxsize=1024)
+def _proposition(frame: QuestionFrame) -> _Proposition:
+    text = frame.text.lower()
+    outside = set(analyze(_BRACKETED.sub(" ", text)))
+    aliases = frozenset(term for group in _BRACKETED.findall(text) for term in analyze(group)) - outside
+    terms: dict[str, re.Pattern[str] | None] = {}
+    for word in frame.focus_terms:
+        stems = analyze(word)
+        if word not in _ANSWER_WORDS and stems and stems[0] in outside:
+            terms.setdefault(stems[0], _contrary(word))
+    return _Proposition(tuple(terms), aliases, tuple(terms.values()))
+
+
+def _contrary(word: str) -> re.Pattern[str] | None:
+    others = [other for one, two in _CONTRARIES for own, other in ((one, two), (two, one)) if re.fullmatch(own, word)]
+    return re.compile("^(?:" + "|".join(others) + ")$") if others else None
+
+
+def _stated_proposition(clause: str, frame: QuestionFrame) -> _Cue | None:
+    """A clause that states the question's proposition confirms it (benefit, which answers yes);
+    negated or with a contrary predicate it denies it (no benefit)."""
+    proposition = _proposition(frame)
+    terms = proposition.terms
+    if len(terms) < 2:  # a proposition has a subject and a predicate
+        return None
+    found: dict[str, re.Match[str]] = {}
+    contrary: dict[str, re.Match[str]] = {}
+    alias = None
+    for word in _TERM_WORD.finditer(clause):
+        stems = set(analyze(word.group()))
+        if alias is None and proposition.aliases & stems:
+            alias = word
+        for term, opposite in zip(terms, proposition.contraries, strict=True):
+            if term in stems:
+                found.setdefault(term, word)
+            elif opposite is not None and opposite.match(word.group()):
+                contrary.setdefault(term, word)
+    # A clause that names the question's word as well as its contrary is read by the word.
+    contrary = {term: word for term, word in contrary.items() if term not in found}
+    subject = terms[0]
+    if alias is not None and subject not in found:
+        found[subject] = alias
+    if subject not in found or len(found) + len(contrary) <= len(terms) * _PROPOSITION_SHARE:
+        return None
+    starts = [match.start() for match in _WORD.finditer(clause)]
+    if contrary:
+        # "Not increased" denies "increased" but does not say "decreased".
+        word = min(contrary.values(), key=lambda match: match.start())
+        if _is_negated(clause, word.start(), word.end()):
+            return None
+        denied = True
+    else:
+        # Negation is read at the predicate's last word, not at the subject: to "is X found in Y?",
+        # "no X was found in Y" says no, "Z is found in Y in the absence of X" does not.
+        word = max((match for term, match in found.items() if term != subject), key=lambda match: match.start())
+        denied = _is_negated(clause, word.start(), word.end())
+    return _Cue(Stance.NO_BENEFIT if denied else Stance.BENEFIT, _word_index(starts, word.start()))
+
+
+def _overlap(one: re.Match[str], other: re.Match[str]) -> bool:
+    return one.start() < other.end() and other.start() < one.end()
+
+
+def _evaluated(stance: Stance, match: re.Match[str], clause: str, hypothesis: Hypothesis, likeness: bool) -> Stance:
+    """An evaluative cue's stance in its clause, for a question with ``hypothesis``."""
+    words = match.group()
+    if stance is Stance.NO_BENEFIT:
+        # "Poor agreement", "no correlation": the two differ, which answers a question of likeness no;
+        # "insufficient", "inadequate" answer "is X sufficient / safe / as good as W?" no.
+        if (likeness and _UNLINKED.search(words)) or (hypothesis is Hypothesis.NO_HARM and _FAILING.search(words)):
+            return Stance.HARM
+        return stance
+    if not _is_negated(clause, match.start(), match.end()):
+        return stance
+    # "Not safe" is unsafe, and "not feasible", "not reliable" deny what "is X feasible?" asks.
+    if stance is Stance.BENEFIT and (words == "safe" or (hypothesis is Hypothesis.NO_HARM and _ADEQUATE.match(words))):
+        return Stance.HARM
+    return Stance.NO_BENEFIT
 
 
 def _between_two_treatments(clause: str, after: int, frame: QuestionFrame | None) -> bool:
     """ "No difference ... between breast-conserving therapy and mastectomy" compares two forms of
     the treatment, not the treatment with none; it says nothing on whether to treat unless the
-    question itself compares two options."""
-    if frame is None or frame.comparator:
+    question itself compares two options or asks something other than whether X helps."""
+    if frame is None or frame.comparator or hypothesis_of(frame) is not Hypothesis.BENEFIT:
         return False
     between = _BETWEEN.search(clause, after, after + _BETWEEN_REACH)
     if between is None:
@@ -500,16 +729,30 @@ def _word_index(starts: list[int], position: int) -> int:
     return index
 
 
-def _negated(stance: Stance, clause: str, position: int) -> Stance:
-    return Stance.NO_BENEFIT if stance is not Stance.NO_BENEFIT and _is_negated(clause, position) else stance
+def _negated(stance: Stance, clause: str, start: int, end: int) -> Stance:
+    return Stance.NO_BENEFIT if stance is not Stance.NO_BENEFIT and _is_negated(clause, start, end) else stance
 
 
-def _is_negated(clause: str, position: int) -> bool:
-    before = clause[:position]
-    breaks = list(_SCOPE_BREAK.finditer(before))
-    if breaks:
-        before = before[breaks[-1].end() :]
-    return bool(_NEGATORS.search(" ".join(before.split()[-_NEGATION_WINDOW:])))
+def _is_negated(clause: str, start: int, end: int) -> bool:
+    """Whether a negation a few words before the cue, in its clause, reaches it; or the cue's
+    object is negated after it ("altered neither X nor Y")."""
+    if _NEGATED_OBJECT.match(clause, end):
+        return True
+    floor, reach = 0, start
+    for scope_break in reversed(list(_SCOPE_BREAK.finditer(clause, 0, start))):
+        # "It does not seem that X improved", "little evidence that X was effective": the negation
+        # reaches into what was (not) shown, however long that is.
+        if scope_break.group() == "that" and _REPORTING.search(clause, 0, scope_break.start()):
+            reach = scope_break.start()
+            continue
+        floor = scope_break.end()
+        break
+    # Words are counted from the negation's last word, so "cast doubt on the importance of X as a
+    # predictor" reaches as far as "not ... predictor" would; one before "that" counts to the "that".
+    for negator in _NEGATORS.finditer(clause, floor, start):
+        if len(clause[negator.end() : reach if negator.end() <= reach else start].split()) < _NEGATION_WINDOW:
+            return True
+    return False
 
 
 _TIE_ORDER = {Stance.HARM: 2, Stance.NO_BENEFIT: 1, Stance.BENEFIT: 0}
