@@ -194,6 +194,18 @@ def test_negation_reaches_past_the_word_window() -> None:
     assert finding_stance(sentence, predict) is Stance.NO_BENEFIT
 
 
+def test_a_negated_recommendation_is_a_null_finding_but_a_denied_refusal_is_not() -> None:
+    frame = parse_question("Can D-dimer become a new diagnostic parameter for acute appendicitis?")
+    sentence = "Increased D-dimer levels should not be considered as a diagnostic parameter in acute appendicitis."
+    assert finding_stance(sentence, frame) is Stance.NO_BENEFIT
+    assert finding_stance("Elevated troponin must not be used as a marker of infarction.", frame) is Stance.NO_BENEFIT
+    aneurysm = parse_question("Is aneurysm repair justified for patients aged 80 or older?")
+    offer = "We should not hesitate to offer the definitive surgery for the elderly with aSAH."
+    assert finding_stance(offer, aneurysm) is not Stance.NO_BENEFIT
+    withheld = "Aneurysm repair must not be withheld from patients aged 80 or older."
+    assert finding_stance(withheld, aneurysm) is not Stance.NO_BENEFIT
+
+
 def test_a_clause_conceded_with_although_yields_to_the_next() -> None:
     frame = parse_question("Will delayed surgery increase the complications?")
     sentence = (
@@ -362,8 +374,15 @@ def test_a_study_counts_once_however_many_sentences_it_has() -> None:
 def test_insufficient_when_nothing_relevant_weighs_enough() -> None:
     assert verdict([]) is Verdict.INSUFFICIENT
     assert verdict([cohort(Stance.BENEFIT, "a", relevance=0.0)]) is Verdict.INSUFFICIENT
-    assert verdict([Finding(Stance.BENEFIT, NG, 0.1)]) is Verdict.INSUFFICIENT
+    assert verdict([Finding(Stance.BENEFIT, NG, 0.02)]) is Verdict.INSUFFICIENT
     assert verdict_explanation([]) == "no relevant findings to weigh"
+
+
+def test_a_relevant_result_line_of_an_unclassified_source_is_enough_to_answer() -> None:
+    """Relevance arrives times the section weight: a result line (0.5) at relevance 0.3 weighs
+    0.15, times 0.25 for an unclassified source; that is a finding, not nothing."""
+    relevance = 0.3 * finding_weight("IL-6 was significantly increased at 24 hours.", "RESULTS")
+    assert verdict([Finding(Stance.BENEFIT, NG, relevance, source="abstract")]) is Verdict.YES
 
 
 def test_verdict_follows_the_question_hypothesis() -> None:
