@@ -171,6 +171,8 @@ def test_the_frame_around_a_claim_goes_but_a_hedge_stays() -> None:
         "Kidney damage occurs after 30 minutes."
     )
     assert to_plain("We found that the drug lowered pain scores.") == "The drug lowered pain scores."
+    # A fragment the composer joins to other words keeps its (missing) punctuation.
+    assert to_plain("The sources disagree about survival") == "The sources disagree about survival"
     hedged = "These results suggest that other factors may be responsible for the difference."
     assert to_plain(hedged) == hedged
     # Attribution inside a claim is part of it.

@@ -324,9 +324,9 @@ _REPORT_FRAME = re.compile(
 )
 
 
-def _drop_frames(text: str) -> str:
+def _drop_frames(sentence: str) -> str:
     """The claim without who said it or which report found it (the citation says both)."""
-    text = _ACCORDING_TO.sub("", _TRAILING_TAG.sub("", _SPEECH_TAG.sub("", text)))
+    text = _ACCORDING_TO.sub("", _TRAILING_TAG.sub("", _SPEECH_TAG.sub("", sentence)))
     stripped = text.strip()
     # One quotation, now without its speaker: the quoted words are the claim.
     if stripped[:1] in _OPEN_QUOTE and sum(stripped.count(q) for q in set(_OPEN_QUOTE + _CLOSE_QUOTE)) <= 2:
@@ -335,8 +335,8 @@ def _drop_frames(text: str) -> str:
     claim = _REPORT_FRAME.sub("", stripped)
     if claim != stripped:
         claim = _capitalise(claim)
-    if claim and claim[-1] not in ".!?":
-        claim += "."
+    if claim and claim[-1] not in ".!?" and sentence.rstrip()[-1:] in '.!?"\u201d':
+        claim += "."  # the attribution took the full stop with it
     return claim
 
 
