@@ -243,6 +243,7 @@ def test_statements_lose_labels_headings_and_stray_brackets_but_keep_their_words
         "See your provider if the ear stays blocked."
     )
     assert trim("- You are taking another medicine.") == "You are taking another medicine."
+    assert trim("OTHER TREATMENTS - Light therapy may improve mood.") == "Light therapy may improve mood."
     assert trim("Hormone therapy can also increase the risk of clotting.).") == (
         "Hormone therapy can also increase the risk of clotting."
     )

@@ -167,10 +167,11 @@ _CITATION_MARKER = re.compile(
 _SEE_ALSO = re.compile(r"\s?\((see|refer to) [^)]*\)", re.IGNORECASE)
 
 
-# "RESULTS: ", and a web page's heading run into its first sentence ("When to Contact a Medical
-# Professional: See your provider if ...").
+# "RESULTS: ", "IMMUNIZATIONS - ", and a web page's heading run into its first sentence ("When to
+# Contact a Medical Professional: See your provider if ...").
 _LEADING_LABELS = re.compile(
-    r"^(?:[-*\u2022]\s+|[A-Z][A-Z ,/&-]{1,40}:\s*|[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|[a-z]{1,3})){1,6}:\s+)+"
+    r"^(?:[-*\u2022]\s+|[A-Z][A-Z ,/&-]{1,40}:\s*|[A-Z][A-Z ,/&-]{4,40}\s+-\s+"
+    r"|[A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|[a-z]{1,3})){1,6}:\s+)+"
 )
 
 
