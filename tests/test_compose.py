@@ -27,7 +27,7 @@ from medevidence.models import (
 )
 from medevidence.plain import plain_words, reading_grade
 from medevidence.question import parse_question
-from medevidence.stance import finding_stance
+from medevidence.stance import Stance, finding_stance, supports
 from medevidence.verify import unsupported_statements
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -269,3 +269,13 @@ def test_a_study_that_covers_a_long_titled_question_together_answers_it(tmp_path
     assert any("urticaria" in s.text for s in answer.statements())
     unrelated = library.ask("Does warm water bathing cause syncope in elderly adults with heart failure?")
     assert not unrelated.references or unrelated.gaps
+
+
+def test_the_bottom_line_opens_with_a_finding_that_agrees_with_the_verdict(library: Library) -> None:
+    question = "Is dabigatran better than warfarin for preventing stroke in atrial fibrillation?"
+    answer = library.ask(question)
+    assert answer.verdict is Verdict.YES, "the RE-LY analyses find dabigatran superior to warfarin"
+    lead = answer.bottom_line[0]
+    assert lead.stance is not None
+    assert supports(Stance(lead.stance), parse_question(question))
+    assert not any("tested the hypothesis" in s.text for s in answer.bottom_line)

@@ -40,6 +40,30 @@ def test_comparator_after_versus() -> None:
     assert frame.population == "secondary prevention of stroke"
 
 
+@pytest.mark.parametrize(
+    ("question", "slots"),
+    [
+        (
+            "Is dabigatran better than warfarin for preventing stroke in atrial fibrillation?",
+            ("dabigatran", "warfarin", "better than", "preventing stroke", "atrial fibrillation"),
+        ),
+        ("Is X superior to Y?", ("X", "Y", "superior to", "", "")),
+        ("Is X more effective than Y for Z?", ("X", "Y", "more effective than", "", "Z")),
+        ("Does X work better than Y?", ("X", "Y", "better than", "", "")),
+        ("Is X inferior to Y in reducing mortality?", ("X", "Y", "inferior to", "reducing mortality", "")),
+        (
+            "Is laparoscopic surgery superior to open surgery in elderly patients?",
+            ("laparoscopic surgery", "open surgery", "superior to", "", "elderly patients"),
+        ),
+        ("Does X reduce mortality compared with Y in Z?", ("X", "Y", "reduce", "mortality", "Z")),
+    ],
+)
+def test_a_comparison_names_its_comparator(question: str, slots: tuple[str, str, str, str, str]) -> None:
+    frame = parse_question(question)
+    assert frame.is_yes_no
+    assert (frame.intervention, frame.comparator, frame.relation, frame.outcome, frame.population) == slots
+
+
 def test_comparator_in_a_title_without_a_verb() -> None:
     frame = parse_question("Remdesivir vs placebo for hospitalized COVID-19")
     assert not frame.is_yes_no

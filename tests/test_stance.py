@@ -141,6 +141,64 @@ def test_what_a_yes_would_claim(question: str, hypothesis: Hypothesis) -> None:
     assert hypothesis_of(parse_question(question)) is hypothesis
 
 
+@pytest.mark.parametrize(
+    ("question", "hypothesis"),
+    [
+        ("Is dabigatran better than warfarin for preventing stroke?", Hypothesis.BENEFIT),
+        ("Is X more effective than Y?", Hypothesis.BENEFIT),
+        ("Is X less effective than Y?", Hypothesis.HARM),
+        ("Is X more harmful than Y?", Hypothesis.HARM),
+        ("Is X inferior to Y?", Hypothesis.HARM),
+        ("Is X as effective as Y?", Hypothesis.NO_HARM),
+    ],
+)
+def test_what_a_yes_to_a_comparison_would_claim(question: str, hypothesis: Hypothesis) -> None:
+    assert hypothesis_of(parse_question(question)) is hypothesis
+
+
+COMPARISON = "Is dabigatran better than warfarin for preventing stroke in atrial fibrillation?"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The higher dose of dabigatran was superior to warfarin.", Stance.BENEFIT),
+        ("Dabigatran was inferior to warfarin.", Stance.HARM),
+        # The effect is the comparator's: its loss is the intervention's gain, and the other way round.
+        ("LVH was associated with a lower antithrombotic efficacy of warfarin, but not of dabigatran.", Stance.BENEFIT),
+        (
+            "These analyses suggest a more protective effect of well-controlled warfarin compared with dabigatran.",
+            Stance.HARM,
+        ),
+        ("Warfarin was superior to dabigatran.", Stance.HARM),
+        ("Warfarin was inferior to dabigatran.", Stance.BENEFIT),
+        ("Compared with dabigatran, warfarin reduced stroke.", Stance.HARM),
+        ("Compared with warfarin, dabigatran reduced stroke.", Stance.BENEFIT),
+        ("Bleeding was more frequent with warfarin than with dabigatran.", Stance.BENEFIT),
+        ("Dabigatran, but not warfarin, reduced stroke.", Stance.BENEFIT),
+        # A null finding is null whichever arm is named first.
+        ("There was no difference in stroke between warfarin and dabigatran.", Stance.NO_BENEFIT),
+        ("Warfarin was similar to dabigatran.", Stance.NO_BENEFIT),
+    ],
+)
+def test_a_finding_is_read_for_the_arm_it_is_about(sentence: str, expected: Stance) -> None:
+    assert finding_stance(sentence, parse_question(COMPARISON)) is expected
+
+
+def test_a_comparator_that_wins_answers_a_question_of_equivalence_no() -> None:
+    frame = parse_question("Is dabigatran as effective as warfarin for preventing stroke?")
+    superior = finding_stance("Warfarin was superior to dabigatran.", frame)
+    assert superior is Stance.HARM and not supports(superior, frame)
+    similar = finding_stance("Warfarin was similar to dabigatran.", frame)
+    assert similar is Stance.NO_BENEFIT and supports(similar, frame)
+
+
+def test_words_the_arms_share_with_the_question_name_neither() -> None:
+    # "Surgery to treat rectal tumours" is the arm "surgery": a sentence about rectal tumours is not about it.
+    frame = parse_question("Chemoradiation instead of surgery to treat rectal tumors: is it safe?")
+    assert finding_stance("Exclusive CRT is not safe to treat patients with low rectal tumors.", frame) is Stance.HARM
+
+
 def test_which_stances_answer_yes() -> None:
     harm = parse_question("Does hypoglycaemia increase the risk of cardiovascular events?")
     assert supports(Stance.HARM, harm)
@@ -405,3 +463,13 @@ def test_level_weights_fall_with_the_level() -> None:
     weights = [LEVEL_WEIGHTS[level] for level in ordered]
     assert weights == sorted(weights, reverse=True)
     assert len(set(weights)) == len(weights)
+
+
+def test_an_aim_or_tested_hypothesis_states_no_finding() -> None:
+    from medevidence.stance import states_no_finding
+
+    aim = "We tested the hypothesis that left ventricular hypertrophy interferes with the effects of dabigatran."
+    assert states_no_finding(aim)
+    assert finding_stance(aim) is None
+    assert states_no_finding("We examined whether early surgery reduced mortality.")
+    assert not states_no_finding("Early surgery reduced mortality in the trial.")

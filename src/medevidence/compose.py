@@ -56,7 +56,7 @@ from .models import (
 )
 from .plain import reading_grade, to_plain
 from .question import QuestionFrame, QuestionKind, parse_question, resolve_follow_up
-from .stance import Finding, Stance, finding_weight, verdict
+from .stance import Finding, Stance, finding_weight, states_no_finding, supports, verdict
 from .tokens import STOPWORDS
 from .verify import check_statement
 
@@ -472,7 +472,16 @@ def compose_answer(
         return statement_from([candidate], book, audience)
 
     findings = [c for c in relevant if c.stance is not None]
-    lead = _strongest(findings) or _strongest(relevant)
+    # The bottom line opens with the direction of the evidence: under a yes or no verdict, a finding
+    # that says so ("the trial found no benefit" before a series that found one).
+    agreeing = [
+        c
+        for c in findings
+        if answer.verdict in (Verdict.YES, Verdict.NO)
+        and c.stance is not None
+        and supports(c.stance, frame) == (answer.verdict is Verdict.YES)
+    ]
+    lead = _strongest(agreeing) or _strongest(findings) or _strongest(relevant)
     assert lead is not None
     answer.bottom_line.append(take(lead))
     if drafts:
@@ -486,6 +495,7 @@ def compose_answer(
             for c in relevant
             if primary_role(c) in ("framework", "selection")
             and c.importance >= 0.5
+            and not states_no_finding(c.text)
             and (c.document.id, c.start) not in used
         ]
     )

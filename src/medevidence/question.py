@@ -13,7 +13,9 @@ for oncology, cardiology or infectious disease:
 * **slots** (intervention, comparator, population, outcome) and the **relation** that links
   them ("improve", "associated with", "safe") from sentence shapes: "role of X in Y", "does X
   improve Y in Z", "is X associated with Y", "is X safe for Y", "X versus W", "X for Y",
-  "in patients with Z".
+  "in patients with Z". A comparison names its comparator W and keeps its comparative as the
+  relation: "is X better than W for preventing Y in Z", "is X more effective than W", "does X
+  work better than W", "is X inferior to W in reducing Y", "does X reduce Y compared with W".
 
 ``resolve_follow_up`` reads a short follow-up ("what about radiation instead?", "and for
 steroid-resistant disease?", "what are the risks?") in the context of the frame it follows
@@ -138,9 +140,13 @@ _ADJECTIVES = (
     r"|inferior|equivalent|better|worse|different|able to \w+|still \w+"
 )
 _PASSIVE = r"be (?:\w+ed|done|given|taken|seen|withheld|omitted|used|avoided|replaced by|predicted by)"
+# Comparisons whose object is the comparator: "X more effective than W", "does X work better than W".
+_COMPARATIVE = r"(?:more|less) (?!than\b)\w+ than|better than|worse than"
+_COMPARING_VERB = r"(?:works?|performs?|fares?|do|does)\s+(?:\w+ly\s+)?"
 
 _RELATION = re.compile(
-    rf"\b(?P<rel>{_ROLE}|{_ASSOCIATION}|{_CHANGE_VERBS}|{_EFFECT_VERBS}|{_PASSIVE}|{_ADJECTIVES})\b",
+    rf"\b(?:{_COMPARING_VERB}(?={_COMPARATIVE}))?"
+    rf"(?P<rel>{_COMPARATIVE}|{_ROLE}|{_ASSOCIATION}|{_CHANGE_VERBS}|{_EFFECT_VERBS}|{_PASSIVE}|{_ADJECTIVES})\b",
     re.IGNORECASE,
 )
 _CHANGE = re.compile(rf"^(?:{_CHANGE_VERBS})$", re.IGNORECASE)
@@ -216,7 +222,16 @@ _VERSUS = re.compile(
     r" (?P<c>.+)$",
     re.IGNORECASE,
 )
-_THAN = re.compile(r"^(?:as \w+ as|superior to|inferior to|\w+ than|non-?inferior to|equivalent to|comparable to)$")
+_THAN = re.compile(
+    r"^(?:as \w+ as|superior to|inferior to|(?:(?:more|less) )?\w+ than|non-?inferior to|equivalent to|comparable to)$"
+)
+# What a comparison is about, when it follows the comparator: "W in reducing mortality", "W for preventing stroke".
+_GERUND = re.compile(r"^\w+ing\b")
+# A comparator after the outcome: "does X reduce mortality compared with W".
+_COMPARED_WITH = re.compile(
+    r"^(?P<o>.+?),? (?:compared (?:with|to)|in comparison (?:with|to)|relative to|versus|vs\.?) (?P<c>.+)$",
+    re.IGNORECASE,
+)
 _POPULATION_SPLIT = re.compile(r" (?:in|among|amongst|for) (?=\S)", re.IGNORECASE)
 _PATIENTS_WITH = re.compile(
     r"\b(?:in|among|for) (?P<p>(?:\w+ )?(?:patients|people|persons|adults|children|infants|neonates|women|men|subjects"
@@ -348,7 +363,9 @@ def _predicate(rest: str) -> re.Match[str] | None:
     for match in _RELATION.finditer(rest):
         relation = match.group("rel").lower()
         predicate_noun = re.search(r"\S\s+an?\s+$", rest[: match.start()])  # "X an effective alternative to W"
-        if relation in _ADJECTIVE_RELATIONS and not predicate_noun and not _ATTRIBUTE_END.match(rest, match.end()):
+        # A comparison names its object next ("better than W"); other adjectives before a noun describe the subject.
+        attribute = _THAN.match(relation) or _ATTRIBUTE_END.match(rest, match.end())
+        if relation in _ADJECTIVE_RELATIONS and not predicate_noun and not attribute:
             continue
         return match
     return None
@@ -424,9 +441,13 @@ def _yes_no_slots(rest: str, lead: str) -> _Slots:
     subject, subject_population = _split_population(re.sub(r"\s+an?$", "", rest[: match.start()].strip()))
     after = rest[match.end() :].strip()
     if _THAN.match(relation):
-        # "is X better than W in Z": the object is the comparator, not an outcome.
+        # "is X better than W in Z": the object is the comparator, not an outcome; "W in reducing
+        # mortality" or "W for preventing stroke in Z" names the outcome too.
         comparator, population = _split_population(after)
-        return _Slots(subject, _tidy(comparator), population or subject_population, "", relation)
+        outcome = ""
+        if _GERUND.match(population):
+            outcome, population = _split_population(population)
+        return _Slots(subject, _tidy(comparator), population or subject_population, outcome, relation)
     if (
         re.match(r"^(?:have|has|play|plays) an? (?:role|place)", relation)
         or relation in _ADJECTIVE_RELATIONS
@@ -442,7 +463,11 @@ def _yes_no_slots(rest: str, lead: str) -> _Slots:
         population = _tidy(explicit.group("p")) if explicit else _tidy(after)
         return _with_comparator(_Slots(subject, comparator, population or subject_population, "", relation))
     outcome, population = _split_population(after)
-    return _with_comparator(_Slots(subject, "", population or subject_population, outcome, relation))
+    comparator = ""
+    compared = _COMPARED_WITH.match(outcome)
+    if compared:
+        outcome, comparator = _tidy(compared.group("o")), _tidy(compared.group("c"))
+    return _with_comparator(_Slots(subject, comparator, population or subject_population, outcome, relation))
 
 
 _ADJECTIVE_RELATIONS = frozenset(_ADJECTIVES.split("|"))

@@ -35,6 +35,12 @@
 * Aims, methods, background and calls for more research ("we assessed whether", "patients
   were randomly assigned", "remains unclear", "further trials are needed") state no finding;
   nor do bare numbers ("19.2% vs 20.5%").
+* **Arms**: when the question compares an intervention X with a comparator W, a clause whose
+  effect is W's turns benefit into harm and harm into benefit: W is named first outside a
+  reference ("W was superior to X", "the efficacy of W", "a more protective effect of W
+  compared with X"), or X only as the reference ("compared with X, bleeding was higher").
+  Words after "than", "compared with", "versus", "superior to", "not" mark the reference. A
+  null finding stays null whichever arm it names first.
 * In a sentence with a contrast the clause after "but"/"however" is the main one, an
   "although"/"despite" clause (up to its comma) or a trailing "whereas" clause speaks only when
   no main clause does, and with a frame the main clause that names the question's terms wins.
@@ -75,6 +81,7 @@ __all__ = [
     "finding_stance",
     "finding_weight",
     "hypothesis_of",
+    "states_no_finding",
     "supports",
     "verdict",
     "verdict_explanation",
@@ -90,10 +97,11 @@ class Stance(StrEnum):
 class Hypothesis(StrEnum):
     """What a "yes" to the question would claim, which decides which stances count for it.
 
-    ``BENEFIT``: the intervention helps ("does X improve Y"). ``HARM``: it hurts ("does X
-    increase the risk of Y", "is X harmful", "is X a contraindication to W"). ``NO_HARM``: it
-    is safe, no worse or the same ("is X safe", "is X as effective as W", "can X be omitted",
-    "do A and B agree"), so a null finding is a yes. ``ASSOCIATION``: there is an effect
+    ``BENEFIT``: the intervention helps ("does X improve Y", "is X better than W", "is X more
+    effective than W"). ``HARM``: it hurts ("does X increase the risk of Y", "is X harmful",
+    "is X a contraindication to W", "is X inferior to W", "is X less effective than W").
+    ``NO_HARM``: it is safe, no worse or the same ("is X safe", "is X as effective as W", "can
+    X be omitted", "do A and B agree"), so a null finding is a yes. ``ASSOCIATION``: there is an effect
     either way ("is X associated with Y", "does X predict Y", "does X affect Y", "is A
     different from B"). A factual question ("is X a Y", "does X bind Y") is association, or
     benefit when it names a treatment; for either, benefit means its proposition was stated
@@ -300,6 +308,7 @@ _NOT_A_FINDING = re.compile(
         r"|claimed|thought|believed|assumed|speculated)\b",
         r"\b(?:is|are|was|were) (?:claimed|thought|believed|assumed|postulated|proposed|hypothesi[sz]ed) to\b",
         r"^if\b|\bhypothesis (?:is|was)\b",
+        r"\bwe (?:tested|examined|investigated|evaluated|assessed|explored|asked) (?:the hypothesis|whether|if)\b",
         # A benefit weighed as a possibility states no result: "the potential benefits (if any) must be weighed".
         r"\b(?:potential|possible|hypothetical|theoretical) (?:\w+ )?benefits?\b|\(if any\)",
     )
@@ -337,6 +346,25 @@ _CONTROL_ARM = re.compile(
     r"\b(no|none|without|placebo|control|controls|sham|observation|untreated|usual care|standard care|non-?\w+)\b"
 )
 
+# -- lexicon: which arm a finding is about -------------------------------------------------------
+
+# Words that make the arm named after them the reference of a comparison, not its subject:
+# "compared with W", "better than W", "superior to W", "X, not W, ...".
+_REFERENCE_MARK = re.compile(
+    r"\b(?:than|compared (?:with|to)|comparison (?:with|to)|relative to|versus|vs|against|instead of|not"
+    r"|(?:superior|inferior|similar|equivalent|comparable|preferable|non-?inferior) to)\b"
+)
+_REFERENCE_REACH = 4  # words from a reference mark to its arm: "than in patients given W"
+# An arm's name ends where what it is for, or whom it is given to, begins: "surgery to treat Y".
+_ARM_PURPOSE = re.compile(r"\s(?:to|for|in|among|amongst|during|when)\s", re.IGNORECASE)
+# Words of an arm's name that say nothing about which arm a sentence means, negations among them:
+# the "no" of "no treatment" is in every null finding.
+_ARM_GENERIC = frozenset(
+    analyze(
+        "patient patients group groups case cases care treatment treated therapy management use used arm no not without"
+    )
+)
+
 # -- lexicon: what a question's relation asks ---------------------------------------------------
 
 _UP_VERBS = re.compile(r"^(?:increase|raise|enhance|prolong|extend|elevate|promote|induce|cause|lead to|result in)")
@@ -359,6 +387,8 @@ _BENEFIT_RELATIONS = re.compile(
     )
     + ")$"
 )
+# "Is X more effective than W", "less safe than W": the adjective's question, turned by the degree.
+_DEGREE_RELATION = re.compile(r"^(?P<degree>more|less) (?P<base>\w+) than$")
 _ASSOCIATION_RELATIONS = re.compile(
     r"^(?:associated|related|linked|correlated|an? (?:\w+ )?(?:predictor|marker|determinant|indicator|cause)"
     r"|predictive|prognostic|association|relationship|relation|link|correlation"
@@ -425,6 +455,12 @@ def hypothesis_of(frame: QuestionFrame | None) -> Hypothesis:
     outcomes = [outcome for index in range(len(words)) if (outcome := _outcome_at(words, index))]
     bad = any(_BAD_OUTCOME.match(outcome) for outcome in outcomes)
     good = any(_GOOD_OUTCOME.match(outcome) for outcome in outcomes)
+    degree = _DEGREE_RELATION.match(relation)
+    if degree:
+        base = degree.group("base")
+        good_base = bool(_BENEFIT_RELATIONS.match(base) or _NO_HARM_RELATIONS.match(base))
+        if good_base or _HARM_RELATIONS.match(base):
+            return Hypothesis.BENEFIT if good_base == (degree.group("degree") == "more") else Hypothesis.HARM
     if _HARM_RELATIONS.match(relation):
         return Hypothesis.HARM
     if _NO_HARM_RELATIONS.match(relation):
@@ -473,9 +509,19 @@ class _Cue:
     position: int  # word index in the clause
 
 
+def states_no_finding(sentence: str) -> bool:
+    """An aim, hypothesis, open question or call for more research ("We tested the hypothesis that
+    ...", "remains unclear"): whatever its words, it reports nothing found."""
+    return bool(_NOT_A_FINDING.search(_normalised(sentence)))
+
+
+def _normalised(sentence: str) -> str:
+    return _NOISE.sub(" ", " ".join(sentence.lower().replace("\u2019", "'").split()))
+
+
 def finding_stance(sentence: str, frame: QuestionFrame | None = None) -> Stance | None:
     """The direction ``sentence`` states, or ``None`` when it states no finding."""
-    text = _NOISE.sub(" ", " ".join(sentence.lower().replace("\u2019", "'").split()))
+    text = _normalised(sentence)
     if _NOT_A_FINDING.search(text):
         return None
     methods = _METHODS.search(text)
@@ -524,6 +570,8 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
     taken: set[int] = set()
     hypothesis = hypothesis_of(frame)
     likeness = _asks_likeness(frame)
+    # What the comparator gained the intervention lost: "W was superior to X" is harm to "is X better than W?".
+    turn = _about_comparator(words, clause, frame)
     for pattern, stance in _EVALUATIVE:
         for match in pattern.finditer(clause):
             first = _word_index(starts, match.start())
@@ -532,13 +580,14 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
             taken.update(range(first, _word_index(starts, match.end() - 1) + 1))
             if stance is Stance.NO_BENEFIT and _between_two_treatments(clause, match.end(), frame):
                 continue
-            cues.append(_Cue(_evaluated(stance, match, clause, hypothesis, likeness), first))
+            cues.append(_Cue(_turned(_evaluated(stance, match, clause, hypothesis, likeness), turn), first))
     for index in range(len(words)):
         if index in taken:
             continue
         directional = _direction_cue(words, index)
         if directional is not None:
-            cues.append(_Cue(_negated(directional, clause, starts[index], starts[index] + len(words[index])), index))
+            stance = _negated(directional, clause, starts[index], starts[index] + len(words[index]))
+            cues.append(_Cue(_turned(stance, turn), index))
     if cues:
         return cues
     # No cue with a direction of its own: neutral findings, read relative to the question.
@@ -685,6 +734,58 @@ def _between_two_treatments(clause: str, after: int, frame: QuestionFrame | None
     if between is None:
         return False
     return not any(_CONTROL_ARM.search(arm) for arm in between.group(1, 2))
+
+
+def _about_comparator(words: list[str], clause: str, frame: QuestionFrame | None) -> bool:
+    """Whether ``clause`` (its ``words``) attributes its effect to the question's comparator.
+
+    The subject of a comparison is the first arm named outside a reference: "W was superior to
+    X", "the efficacy of W", "a more protective effect of W compared with X" are about W, while
+    "compared with W, X reduced ..." and "X, not W, ..." are about X. A clause that names the
+    intervention only as the reference ("compared with X, bleeding was higher") is about the
+    comparator; one that names neither arm, about the intervention.
+    """
+    if frame is None or not frame.comparator:
+        return False
+    arms = _arm_terms(frame.intervention, frame.comparator, f"{frame.population} {frame.outcome}")
+    if not all(arms):
+        return False
+    starts = [match.start() for match in _WORD.finditer(clause)]
+    marks = [_word_index(starts, match.end() - 1) for match in _REFERENCE_MARK.finditer(clause)]
+    mentions: list[tuple[int, int]] = []  # (word index, arm): 0 the intervention, 1 the comparator
+    for index, word in enumerate(words):
+        stems = set(analyze(word))
+        mentions.extend((index, arm) for arm, terms in enumerate(arms) if stems & terms)
+    referenced: set[int] = set()
+    for index, arm in mentions:
+        # A mark reaches the arm unless the other arm is named in between ("W compared with X").
+        reference = any(
+            0 < index - mark <= _REFERENCE_REACH
+            and not any(mark < other < index and other_arm != arm for other, other_arm in mentions)
+            for mark in marks
+        )
+        if not reference:
+            return arm == 1
+        referenced.add(arm)
+    return referenced == {0}
+
+
+@lru_cache(maxsize=256)
+def _arm_terms(intervention: str, comparator: str, context: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The stems that name each arm and not the other: "laparoscopic" and "open" for
+    "laparoscopic surgery" against "open surgery". An arm's name ends before what it is for
+    ("surgery to treat rectal tumours" is "surgery"), and words of the ``context`` (the question's
+    population and outcome) name no arm."""
+    shared = set(analyze(context)) | _ARM_GENERIC
+    own, other = ({*analyze(_ARM_PURPOSE.split(arm, maxsplit=1)[0])} - shared for arm in (intervention, comparator))
+    return frozenset(own - other), frozenset(other - own)
+
+
+def _turned(stance: Stance, turn: bool) -> Stance:
+    """``stance`` seen from the other arm: benefit and harm swap, a null finding stays null."""
+    if not turn or stance is Stance.NO_BENEFIT:
+        return stance
+    return Stance.HARM if stance is Stance.BENEFIT else Stance.BENEFIT
 
 
 def _relation_echo(frame: QuestionFrame | None) -> re.Pattern[str] | None:
