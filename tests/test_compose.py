@@ -279,3 +279,5 @@ def test_the_bottom_line_opens_with_a_finding_that_agrees_with_the_verdict(libra
     assert lead.stance is not None
     assert supports(Stance(lead.stance), parse_question(question))
     assert not any("tested the hypothesis" in s.text for s in answer.bottom_line)
+    selection = [s.text for sec in answer.sections if sec.key in ("selection", "factors") for s in sec.statements]
+    assert not any("tested the hypothesis" in text for text in selection)

@@ -592,8 +592,13 @@ def _sections(
 ) -> list[AnswerSection]:
     by_role: dict[str, list[Candidate]] = {}
     for candidate in ordered(relevant):
-        if (candidate.document.id, candidate.start) not in used:
-            by_role.setdefault(primary_role(candidate), []).append(candidate)
+        if (candidate.document.id, candidate.start) in used:
+            continue
+        role = primary_role(candidate)
+        # "We tested whether patients with X ..." names a population, but says nothing about who benefits.
+        if role in ("selection", "factors") and states_no_finding(candidate.text):
+            continue
+        by_role.setdefault(role, []).append(candidate)
     sections = []
     for role, clinician_title, patient_title in SECTION_TITLES[frame.kind]:
         groups = group_redundant(by_role.get(role, []))[:SECTION_SIZE]
