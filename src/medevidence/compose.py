@@ -474,13 +474,10 @@ def compose_answer(
     findings = [c for c in relevant if c.stance is not None]
     # The bottom line opens with the direction of the evidence: under a yes or no verdict, a finding
     # that says so ("the trial found no benefit" before a series that found one).
-    agreeing = [
-        c
-        for c in findings
-        if answer.verdict in (Verdict.YES, Verdict.NO)
-        and c.stance is not None
-        and supports(c.stance, frame) == (answer.verdict is Verdict.YES)
-    ]
+    agreeing: list[Candidate] = []
+    if answer.verdict in (Verdict.YES, Verdict.NO):
+        yes = answer.verdict is Verdict.YES
+        agreeing = [c for c in findings if c.stance is not None and supports(c.stance, frame) == yes]
     lead = _strongest(agreeing) or _strongest(findings) or _strongest(relevant)
     assert lead is not None
     answer.bottom_line.append(take(lead))

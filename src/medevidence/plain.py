@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from .sentences import sentence_spans
+
 __all__ = ["plain_words", "reading_grade", "to_plain"]
 
 # -- lay terms -----------------------------------------------------------------------------------
@@ -458,10 +460,6 @@ def plain_words() -> frozenset[str]:
 
 # -- readability ---------------------------------------------------------------------------------
 
-# A full stop ends a sentence unless it ends a title or Latin abbreviation ("Dr. Badwe", "e.g. a").
-_SENTENCE_END = re.compile(
-    r"(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bProf)(?<!\bvs)(?<!\be\.g)(?<!\bi\.e)(?<!\bal)(?<!\bFig)[.!?]+(?=\s|$)"
-)
 _WORD = re.compile(r"[^\W_]+(?:[.,'\u2019\u2010\u2011-][^\W_]+)*%?")
 _VOWEL_GROUP = re.compile(r"[aeiouy]+")
 
@@ -509,6 +507,7 @@ def reading_grade(text: str) -> float:
     words = _WORD.findall(text)
     if not words:
         return 0.0
-    sentences = max(len(_SENTENCE_END.findall(text.strip())), 1)
+    # The composer's own sentence boundaries: "Dr. Badwe" or "e.g. nausea" end no sentence.
+    sentences = max(len(sentence_spans(text)), 1)
     syllable_count = sum(syllables(word) for word in words)
     return round(0.39 * len(words) / sentences + 11.8 * syllable_count / len(words) - 15.59, 2)
