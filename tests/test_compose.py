@@ -231,6 +231,24 @@ def test_a_relevant_study_speaks_through_its_conclusion_even_in_other_words(tmp_
     assert answer.verdict is Verdict.YES
 
 
+def test_a_question_of_association_is_answered_by_sentences_that_state_the_link(tmp_path: Path) -> None:
+    """No sentence reports a finding with a direction; the conclusion states the link the question asks."""
+    record = {
+        "pmid": "616161",
+        "title": "Mucosal-associated invariant T cells in plasma cell disorders",
+        "abstract": "BACKGROUND: MAIT cells are innate-like T cells abundant in blood. METHODS: We analysed the "
+        "frequency and function of MAIT cells in 40 patients with plasma cell disorders. CONCLUSIONS: MAIT cells "
+        "may represent new immunotherapeutic targets in multiple myeloma.",
+        "publication_types": ["Journal Article"],
+    }
+    library = _library_of(record, tmp_path)
+
+    answer = library.ask("Do MAIT cells have a role in multiple myeloma?")
+
+    assert answer.verdict is Verdict.YES
+    assert any("immunotherapeutic targets" in s.text for s in answer.bottom_line)
+
+
 def test_statements_lose_labels_headings_and_stray_brackets_but_keep_their_words() -> None:
     from medevidence.compose import trim
 

@@ -11,6 +11,7 @@ from medevidence.stance import (
     Finding,
     Hypothesis,
     Stance,
+    co_statement_stance,
     finding_stance,
     finding_weight,
     hypothesis_of,
@@ -349,6 +350,38 @@ def test_naming_an_effect_question_terms_states_no_finding() -> None:
     frame = parse_question("Does metformin improve survival in diabetes?")
     sentence = "Metformin is the first-line drug in diabetes, and survival data come from registries."
     assert finding_stance(sentence, frame) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # Questions of association, role or fact: naming their concepts together states the link.
+        (
+            "Do MAIT cells have a role in multiple myeloma?",
+            "MAIT cells may represent new immunotherapeutic targets in multiple myeloma.",
+            Stance.BENEFIT,
+        ),
+        (
+            "Is SIRT2 associated with cervical cancer?",
+            "SIRT2 expression rose from normal cervix to cervical cancer.",
+            Stance.BENEFIT,
+        ),
+        ("Is there any approved treatment for NAFLD?", "No treatment is approved for NAFLD.", Stance.NO_BENEFIT),
+        # An aim or an open question states nothing, whatever it names.
+        ("Is SIRT2 associated with cervical cancer?", "We aimed to study SIRT2 in cervical cancer.", None),
+        (
+            "Do MAIT cells have a role in multiple myeloma?",
+            "Whether MAIT cells matter in multiple myeloma remains unclear.",
+            None,
+        ),
+        # An effect question needs an effect: naming a drug and an outcome together is no answer.
+        ("Does metformin improve survival in diabetes?", "Metformin and survival in diabetes.", None),
+    ],
+)
+def test_naming_the_concepts_of_a_question_of_association_together_states_the_link(
+    question: str, sentence: str, expected: Stance | None
+) -> None:
+    assert co_statement_stance(sentence, parse_question(question)) is expected
 
 
 def test_a_factual_question_is_answered_by_its_snippets() -> None:

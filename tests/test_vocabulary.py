@@ -69,6 +69,16 @@ def test_common_abbreviations_across_specialties(vocabulary: Vocabulary) -> None
         assert meaning in variants(vocabulary, query), query
 
 
+def test_an_organ_and_its_adjective_meet(vocabulary: Vocabulary) -> None:
+    # "Is actin present in the nucleus?" is answered by "nuclear actin"; stemming cannot join them.
+    assert "nuclear" in variants(vocabulary, "actin in the nucleus")
+    assert "kidney" in variants(vocabulary, "renal function after surgery")
+    assert "cerebral" in variants(vocabulary, "bacteria found in brain")
+    # One-way where the adjective has other meanings: "oral" is also how a drug is taken.
+    assert "oral" in variants(vocabulary, "mouth ulcers")
+    assert "mouth" not in variants(vocabulary, "oral anticoagulants")
+
+
 def test_long_form_expands_to_its_abbreviation(vocabulary: Vocabulary) -> None:
     assert "OS" in variants(vocabulary, "overall survival after mastectomy")
 

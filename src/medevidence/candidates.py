@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .models import Document, SearchHit, Section
 from .question import QuestionFrame
 from .sentences import sentence_spans
-from .stance import Stance, finding_stance, finding_weight
+from .stance import Stance, co_statement_stance, finding_stance, finding_weight
 from .tokens import STOPWORDS, analyze
 from .vocabulary import Concept
 
@@ -37,6 +37,7 @@ _GENERIC_TERMS = frozenset(
 )
 _MAX_CONCEPT_WEIGHT = 6.0
 TITLE_SHARE = 0.35
+CO_STATEMENT_COVERAGE = 0.66
 _NAMED = 0.3  # a concept counts as named when one of its spellings (weight >= 0.3) appears whole
 
 # -- the roles a sentence can play ------------------------------------------------------------
@@ -108,6 +109,7 @@ class Candidate:
     section: str | None = None  # the section the sentence is in (e.g. "Conclusions"), when known
     importance: float = 0.5  # how much the sentence speaks for its study: conclusion 1 ... methods 0
     terms: frozenset[str] = field(default_factory=frozenset)
+    implied: bool = False  # the stance is a link the sentence states, not a finding (co_statement_stance)
 
     @property
     def level_rank(self) -> int:
@@ -220,7 +222,7 @@ def collect_candidates(
                 continue
             seen_text.add(folded)
             terms = context.expand(frozenset(analyze(text)))
-            own, _ = relevance(terms, analysed)
+            own, named = relevance(terms, analysed)
             # A sentence of an abstract inherits part of its title's relevance: "AIs increased the
             # risk" answers a question that only the title spells out in full.
             in_context, coverage = relevance(terms | context.title_terms, analysed)
@@ -228,6 +230,7 @@ def collect_candidates(
             # Conclusions and results answer questions; methods and background rarely do.
             section = context.section_at(start)
             importance = finding_weight(text, section)
+            stance, implied = _stance(text, frame, named)
             score *= 0.4 + 0.6 * importance
             candidates.append(
                 Candidate(
@@ -240,13 +243,24 @@ def collect_candidates(
                     coverage=coverage,
                     section=section,
                     importance=importance,
-                    stance=finding_stance(text, frame),
+                    stance=stance,
+                    implied=implied,
                     roles={role: float(len(cue.findall(text))) for role, cue in ROLE_CUES.items()},
                     is_result=bool(_RESULT.search(text)),
                     terms=terms,
                 )
             )
     return _with_document_coverage(candidates, contexts, analysed)
+
+
+def _stance(text: str, frame: QuestionFrame, named: float) -> tuple[Stance | None, bool]:
+    """The finding a sentence states; failing one, the link it states by naming most of the
+    question's concepts together (then ``True``: implied)."""
+    stance = finding_stance(text, frame)
+    if stance is None and named >= CO_STATEMENT_COVERAGE:
+        implied = co_statement_stance(text, frame)
+        return implied, implied is not None
+    return stance, False
 
 
 def _with_document_coverage(
