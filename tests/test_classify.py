@@ -283,6 +283,17 @@ def test_questionnaires_in_a_trial_report_do_not_make_it_a_patient_page() -> Non
     assert classify(doc(text)).design is D.RCT
 
 
+def test_a_patient_page_about_research_stays_a_patient_page() -> None:
+    # NIH patient pages explain clinical trials and animal research to their readers.
+    text = (
+        "What is stroke? A stroke happens when blood flow to your brain stops. If your risk is high, you and "
+        "your doctor need to work out a plan to lower it. Talk to your doctor about the medicines you take. "
+        "Scientists can also use animal models to test promising therapies for stroke. Clinical trial "
+        "participants help doctors find better treatments. Ask your doctor whether a trial is right for you."
+    )
+    assert classify(doc(text, title="Stroke")).design is D.PATIENT_INFORMATION
+
+
 # --- levels and the unknown --------------------------------------------------------------------
 
 

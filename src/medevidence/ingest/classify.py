@@ -305,7 +305,7 @@ _CITATION = re.compile(r"\bet\s+al\b|\[\d+(?:\s*[,-]\s*\d+)*\]|\([A-Z][\w\s.&-]*
 _RESEARCH_REGISTER = re.compile(
     r"\bp\s?[<=>\u2264\u2265]\s?0?\.\d|\b95\s?%|\bconfidence\s+interval|\b(?:odds|hazard)\s+ratio|\bstatistically\b"
     r"|\bwe\s+(?:aimed|investigated|evaluated|examined|assessed|analy[sz]ed|conducted|performed|studied|enrolled"
-    r"|recruited|compared)\b|\b(?:this|the\s+present|our)\s+(?:study|trial|protocol|analysis)\b|\bparticipants\b"
+    r"|recruited|compared)\b|\b(?:this|the\s+present|our)\s+(?:study|trial|protocol|analysis)\b"
     r"|\b(?:primary|secondary)\s+outcome|\bmg/kg\b",
     re.IGNORECASE,
 )
