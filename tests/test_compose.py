@@ -14,12 +14,13 @@ import pytest
 
 from medevidence import Library
 from medevidence.candidates import Candidate
-from medevidence.compose import COMPOSER_WORDS, verdict_for
+from medevidence.compose import COMPOSER_WORDS, diverse, stands_alone, verdict_for
 from medevidence.models import (
     Answer,
     Audience,
     Document,
     EvidenceLevel,
+    SearchHit,
     SourceFormat,
     StatementKind,
     StudyDesign,
@@ -247,6 +248,58 @@ def test_a_question_of_association_is_answered_by_sentences_that_state_the_link(
 
     assert answer.verdict is Verdict.YES
     assert any("immunotherapeutic targets" in s.text for s in answer.bottom_line)
+
+
+def test_a_conflict_side_shows_the_result_with_its_numbers(tmp_path: Path) -> None:
+    records = [
+        {
+            "pmid": "700001",
+            "title": "Early statin therapy in sepsis: a randomised controlled trial",
+            "abstract": "METHODS: 250 patients with sepsis were randomly assigned to statin therapy or placebo. "
+            "CONCLUSIONS: Statin therapy did not improve survival in patients with sepsis.",
+            "publication_types": ["Randomized Controlled Trial"],
+        },
+        {
+            "pmid": "700002",
+            "title": "Statin therapy and survival in sepsis: a retrospective cohort study",
+            "abstract": "METHODS: We reviewed the records of 900 patients with sepsis. RESULTS: Statin therapy was "
+            "associated with improved survival at 90 days (72% versus 61%, p = 0.01). CONCLUSIONS: Statin therapy "
+            "in patients with sepsis may improve survival in patients with sepsis, as other studies suggested.",
+            "publication_types": ["Journal Article"],
+        },
+    ]
+    source = tmp_path / "records.jsonl"
+    source.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    library = Library.open(tmp_path / "library", embedder="fake")
+    library.ingest([source])
+
+    answer = library.ask("Does statin therapy improve survival in patients with sepsis?")
+
+    assert answer.conflicts
+    benefit = next(side for side in answer.conflicts[0].sides if side.stance == "benefit")
+    assert any("72% versus 61%" in statement.text for statement in benefit.statements)
+
+
+def test_a_statement_names_its_own_subject() -> None:
+    assert not stands_alone("It is also known as metastatic breast cancer.")
+    assert not stands_alone("They were followed for one year.")
+    assert not stands_alone("CONCLUSIONS: This is a rare disease.")
+    # An "it" that anticipates its clause, and a demonstrative with its noun, stand alone.
+    assert stands_alone("It is recommended that patients stop smoking before surgery.")
+    assert stands_alone("These findings suggest that surgery improves survival.")
+    assert stands_alone("Italy reported 40 cases.")
+
+
+def test_few_documents_are_read_more_fully_than_many() -> None:
+    def hits(documents: int, per_document: int) -> list[SearchHit]:
+        return [
+            SearchHit(str(d), d, d * 100 + p, 1.0, "text", 0, 4) for p in range(per_document) for d in range(documents)
+        ]
+
+    # Many documents: three passages each, so no long page crowds out the rest.
+    assert len(diverse(hits(40, 10))) == 40 * 3
+    # Two documents: nothing to crowd out, so up to six times as many passages of each.
+    assert len(diverse(hits(2, 30))) == 2 * 18
 
 
 def test_statements_lose_labels_headings_and_stray_brackets_but_keep_their_words() -> None:

@@ -158,7 +158,7 @@ def test_the_frame_around_a_claim_goes_but_a_hedge_stays() -> None:
         "and hence should not be routine,\u201d according to Rajendra A. Badwe, MD, Director of the Hospital."
     )
     assert to_plain(quoted) == (
-        "Surgery of the primary tumour did not result in longer lives, and hence should not be routine."
+        "Surgery of the original tumour did not result in longer lives, and hence should not be routine."
     )
     assert to_plain("\u201cThe operation seems to help the cancer grow elsewhere,\u201d he commented.") == (
         "The operation seems to help the cancer grow elsewhere."

@@ -67,8 +67,9 @@ ROLE_CUES: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "decision": re.compile(
-        r"\b(discuss\w*|counsel\w*|shared decision|preferences?|multidisciplinary|tumou?r board|case[- ]by[- ]"
-        r"case|individuali[sz]ed|goals of care|decision[- ]making|desires|wishes)\b",
+        r"\b(discuss\w* (with|among|between|together)|(be|been|being) discussed|discussions? (with|about)|"
+        r"counsel\w*|shared decision|preferences?|multidisciplinary|tumou?r board|case[- ]by[- ]case|"
+        r"individuali[sz]ed|goals of care|decision[- ]making|desires|wishes)\b",
         re.IGNORECASE,
     ),
 }
@@ -79,7 +80,7 @@ _RESULT = re.compile(
 )
 _NOT_A_STATEMENT = re.compile(
     r"(\?[\"'\u201d)]*$|\bdiscussed (here|elsewhere|below|above)\b|^(table|figure|fig\.)\s*\d|\boptions yes no\b|"
-    r"^image shows\b|\bpercentage of polled\b|"
+    r"^image shows\b|\bpercentage of polled\b|\b(discussed|presented|described|report|reported) (a|the) case of\b|"
     r"^\W*\d*\.?\s*[A-Z][\w'\u2019-]+,? [A-Z]{1,3}(,|\.|:| et al)|\bet al[.:,]? .{0,200}\b(19|20)\d\d\b[;.:])",
     re.IGNORECASE,
 )

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
-from .candidates import Candidate, collect_candidates, primary_role
+from .candidates import MAX_DOCUMENTS, Candidate, collect_candidates, primary_role
 from .cases import NOT_MATCHED, case_query, display, match_case
 from .conflicts import (
     ConflictDraft,
@@ -468,11 +468,14 @@ def compose_answer(
 
     book = ReferenceBook()
     used: set[tuple[int, int]] = set()
+    # The verdict weighs every relevant finding; a statement must also make sense on its own.
+    verdict_evidence = _study_findings(relevant, candidates)
+    relevant = [c for c in relevant if stands_alone(c.text)] or relevant
     drafts = find_conflicts(relevant, MIN_RELEVANCE)
     ranks: dict[int, int] = {}
     for hit in hits:
         ranks.setdefault(hit.document_id, len(ranks) + 1)
-    answer.verdict = verdict_for(frame, _study_findings(relevant, candidates), ranks)
+    answer.verdict = verdict_for(frame, verdict_evidence, ranks)
 
     def take(candidate: Candidate) -> Statement:
         used.add((candidate.document.id, candidate.start))
@@ -526,6 +529,22 @@ def compose_answer(
     return answer
 
 
+# A subject pronoun that points back to an earlier sentence ("It is also known as ...", "They were
+# followed for a year"): out of its paragraph the statement no longer says what it is about. An
+# "it" that anticipates a clause ("It is recommended that ...") stands alone.
+_DANGLING_SUBJECT = re.compile(
+    r"^(?:it(?!\s+(?:is|was|has been|remains|seems|appears|may be|might be|should be)\s+(?:\w+\s+){0,2}?"
+    r"(?:that|to|whether|if)\b)|they|he|she|(?:this|these|those)(?=\s+(?:is|are|was|were|has|have|had|can|could"
+    r"|may|might|will|would|should|also|includes?|means?)\b))\b",
+    re.IGNORECASE,
+)
+
+
+def stands_alone(sentence: str) -> bool:
+    """Whether ``sentence`` names its own subject rather than pointing back to an earlier sentence."""
+    return not _DANGLING_SUBJECT.match(trim(sentence))
+
+
 def is_relevant(candidate: Candidate) -> bool:
     """On topic enough to state: relevant, and naming the question's concepts itself or in its study."""
     if candidate.relevance < MIN_RELEVANCE:
@@ -567,15 +586,20 @@ def _study_findings(relevant: Sequence[Candidate], candidates: Sequence[Candidat
 
 
 def diverse(hits: Sequence[SearchHit]) -> list[SearchHit]:
-    """At most ``PASSAGES_PER_DOCUMENT`` passages of each document, in rank order.
+    """At most ``PASSAGES_PER_DOCUMENT`` passages of each document, in rank order; proportionally more
+    when fewer than ``MAX_DOCUMENTS`` documents were found.
 
     A long page repeats its topic in every passage; without a cap it fills the candidate list and
-    crowds out the short abstract that answers the question.
+    crowds out the short abstract that answers the question. When the library holds only a few
+    documents on the question there is nothing to crowd out, and a long consensus statement says
+    who may benefit in its fifth passage as often as in its first.
     """
+    documents = len({hit.document_id for hit in hits})
+    cap = PASSAGES_PER_DOCUMENT * max(1, MAX_DOCUMENTS // max(documents, 1))
     taken: Counter[int] = Counter()
     kept = []
     for hit in hits:
-        if taken[hit.document_id] < PASSAGES_PER_DOCUMENT:
+        if taken[hit.document_id] < cap:
             taken[hit.document_id] += 1
             kept.append(hit)
     return kept

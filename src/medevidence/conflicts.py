@@ -172,7 +172,7 @@ def find_conflicts(candidates: Sequence[Candidate], min_relevance: float) -> lis
         side = Stance.BENEFIT if candidate.stance is Stance.BENEFIT else Stance.NO_BENEFIT
         chosen = by_outcome.setdefault(outcome, {}).setdefault(side, {})
         current = chosen.get(candidate.document.id)
-        if current is None or candidate.relevance > current.relevance:
+        if current is None or _side_score(candidate) > _side_score(current):
             chosen[candidate.document.id] = candidate
     drafts = []
     for outcome, sides in by_outcome.items():
@@ -195,6 +195,18 @@ def find_conflicts(candidates: Sequence[Candidate], min_relevance: float) -> lis
             )
         )
     return sorted(drafts, key=lambda d: -len(d.benefit) - len(d.against))
+
+
+# A side of a conflict shows each source's result with its numbers and size ("40% versus 22%",
+# "350 patients") rather than a sentence of the same source that only says which way it went
+# ("some studies have shown"), however much closer that one echoes the question.
+_QUANTIFIED = re.compile(
+    r"\d(?:\.\d+)?\s?%|\bp\s?[<=>\u2264]|\b(?:HR|OR|RR|CI)\b|\b\d[\d,]*\s+(?:patients|women|men|participants|people)\b"
+)
+
+
+def _side_score(candidate: Candidate) -> tuple[bool, float]:
+    return bool(_QUANTIFIED.search(candidate.text)), candidate.relevance
 
 
 def _strongest_first(candidates: Iterable[Candidate]) -> list[Candidate]:
