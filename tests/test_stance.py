@@ -506,3 +506,81 @@ def test_an_aim_or_tested_hypothesis_states_no_finding() -> None:
     assert finding_stance(aim) is None
     assert states_no_finding("We examined whether early surgery reduced mortality.")
     assert not states_no_finding("Early surgery reduced mortality in the trial.")
+    # A named study's aim and a protocol's plan report nothing either.
+    assert states_no_finding("The STOP STROKE in AF study aims to evaluate a distance education intervention.")
+    assert states_no_finding("This trial will test the efficacy of simvastatin on reducing delirium.")
+    assert not states_no_finding("The trial showed that simvastatin will reduce delirium in most patients.")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # Minimisers: an effect said to be small is a null finding, and reaches what it belittles.
+        (
+            "Do food environments play a role in fruit consumption?",
+            "Improving access to fruit will only make a small contribution to improving consumption levels.",
+            Stance.NO_BENEFIT,
+        ),
+        (None, "Vaccination has a relatively weak and short-lasting effect in old age.", Stance.NO_BENEFIT),
+        (
+            "Is peak concentration needed in drug monitoring of vancomycin?",
+            "These results suggest little need to use peak concentration in vancomycin monitoring.",
+            Stance.NO_BENEFIT,
+        ),
+        # ... but a small harm is still a fall in harm.
+        (None, "The drug had minimal side effects.", Stance.BENEFIT),
+        # "Seems not to" negates its predicate as "is not" does; "not only" does not.
+        (
+            "Does the number of needles matter?",
+            "The number of needles seems not to be an important variable.",
+            (Stance.NO_BENEFIT),
+        ),
+        (None, "Acupuncture appears not only to relieve pain but also to improve sleep.", Stance.BENEFIT),
+        # A negated universal denies the whole predicate, however long its subject.
+        (
+            "Should all patients be optimized to the same preoperative hemoglobin level?",
+            "Not all patients undergoing arthroplasty who receive tranexamic acid need the same optimization target.",
+            Stance.NO_BENEFIT,
+        ),
+        (
+            "Should all patients be optimized to the same preoperative hemoglobin level?",
+            "All patients undergoing arthroplasty who receive tranexamic acid need the same optimization target.",
+            Stance.BENEFIT,
+        ),
+        # "Without" a qualified difference is a null finding; "without any change" describes.
+        (None, "Both groups improved, without clinically relevant differences between them.", Stance.NO_BENEFIT),
+        (None, "These sequences have been inherited without any change.", None),
+        # An equality of merit is a likeness, which answers "is X sufficient?" yes; "as well as" is a conjunction.
+        (
+            "Is half-dose MR angiography sufficient for the abdominal aorta?",
+            "Half-dose MR angiography depicted the abdominal aorta as clearly as a full single dose.",
+            Stance.NO_BENEFIT,
+        ),
+        (None, "Surgery improved survival as well as quality of life.", Stance.BENEFIT),
+        # A tumour's grade is no result.
+        (
+            None,
+            "Curative therapy results in significantly improved survival for men with moderately or poorly"
+            " differentiated cancer.",
+            Stance.BENEFIT,
+        ),
+        # Denying a barrier is not a null finding.
+        (
+            "Do older men benefit from curative therapy of prostate cancer?",
+            "Age should not be a barrier to treatment.",
+            (None),
+        ),
+        # The alternative set aside by "rather than" is no finding.
+        (None, "Active screening in risk groups seems to be reasonable rather than harmful.", Stance.BENEFIT),
+        (None, "Active screening in risk groups seems to be harmful rather than reasonable.", Stance.HARM),
+        # A call to revise reports a shortcoming; an improvement found is still a benefit.
+        ("Is the screening programme effective?", "Revisions of the screening programme are needed.", Stance.HARM),
+        ("Is the screening programme effective?", "The advice to screen all children needs revisiting.", Stance.HARM),
+        (None, "Improvements in pain were seen in all patients.", Stance.BENEFIT),
+    ],
+)
+def test_minimisers_quantifiers_and_calls_to_revise(
+    question: str | None, sentence: str, expected: Stance | None
+) -> None:
+    frame = parse_question(question) if question else None
+    assert finding_stance(sentence, frame) is expected

@@ -15,7 +15,11 @@
   benefit: "did not significantly improve overall survival", "no worse", "was not associated
   with increased risk", "cast doubt on the advantage of". It also reaches a cue from after it
   ("altered neither X nor Y") and through "that" after a verb of showing ("it does not seem
-  that", "little evidence that"). A denied adequacy is harm: "not safe" always, "not
+  that", "little evidence that"); a negated universal ("not all patients ... need") reaches the
+  whole clause. Minimisers are null findings and reach what they belittle ("only a small
+  contribution to improving", "a weak and short-lasting effect", "little need to"); the
+  alternative after "rather than" is no finding; a call to revise ("revisions of X are needed",
+  "needs revisiting") reports a shortcoming, i.e. harm. A denied adequacy is harm: "not safe" always, "not
   feasible", "insufficient" when the question asks whether X is safe, feasible or enough.
 * **Neutral findings** ("was significantly associated with", "predicted", "differed", "not
   the same", or the question's own predicate, "can be omitted") have a direction only relative
@@ -181,20 +185,36 @@ _NULL_PHRASES = _any(
     r"|detectable|substantial|clear|further|additional) )*(?:differences?|effects?|associations?|correlations?"
     r"|relationships?|changes?|improvements?|benefits?|advantages?|impact|influence|role|value|evidence|increase"
     r"|decrease|reduction|gain|link|superiority)",
+    # "Without" needs a qualifier to report a null result: "inherited without any change" describes.
+    r"without (?:any )?(?:statistically |clinically )?(?:significant|meaningful|appreciable|relevant|major|measurable"
+    r"|detectable|substantial) (?:differences?|effects?|associations?|correlations?|changes?|improvements?"
+    r"|benefits?|advantages?|impact|influence)",
     r"(?:not|nor) (?:statistically |clinically )?significant(?:ly)?(?: different)?|non-?significant(?:ly)?",
     r"insignificant|no (?:statistical |clinical )?significance|did not reach|did not differ|no different|no better",
     # Not "not similar" or "non-equivalent": a likeness denied is a difference (see _NEUTRAL).
     r"(?<!not )(?<!non-)(?:similar|comparable|equivalent|equivalence|identical)",
     r"unchanged|unaffected|non-?inferior(?:ity)?",
+    # An equality of merit is a likeness: "depicted the aorta as clearly as a full dose", "as effective as W"
+    # ("as well as" is a conjunction).
+    r"(?:just |equally )?as (?:\w+ly )?(?:good|clear(?:ly)?|effective(?:ly)?|accurate(?:ly)?|efficient(?:ly)?"
+    r"|safe(?:ly)?|reliabl[ey]|sensitive|specific|useful|successful(?:ly)?|precise(?:ly)?) as",
     r"ineffective|ineffectual|insufficient|inconclusive|futile|futility|disappointing|inadequate(?:ly)?|suboptimal",
     r"lacking|underus\w+|underutili[sz]\w+|unsatisfactory|failed to|fails? to|no longer|independent(?:ly)? of",
     r"(?:is|are|was|were|be|seems?|appears?) (?:\w+ )?unnecessary",
     r"unlikely to (?:\w+ )?(?:benefit|improve|help|be (?:useful|effective|beneficial))",
     r"not (?:be )?(?:justified|recommended|indicated|warranted|necessary|needed|required|useful|helpful|due to)",
-    r"(?:of )?(?:low|limited|little|minimal|questionable|no) (?:clinical )?(?:value|role|utility|benefit|usefulness"
-    r"|yield|relevance|importance|significance)",
-    r"poor(?:ly)? (?:predictor|correlat\w+|accuracy|sensitivity|specificity|agreement|reliability)",
-    r"adds? little|added little|of little|little (?:or no )?(?:value|benefit|effect|impact|added)",
+    r"(?:of )?(?:low|limited|little|minimal|minor|marginal|negligible|questionable|no) (?:clinical )?(?:value|role"
+    r"|utility|benefit|usefulness|yield|relevance|importance|significance)",
+    r"poor(?:ly)? (?:predictor|correlat\w+|accuracy|sensitivity|specificity|agreement|reliability|predictive"
+    r"|prognostic|diagnostic|discriminat\w+|performance)",
+    r"adds? little|added little|of little|little (?:or no )?(?:value|benefit|effect|impact|added)|(?:little|no) need",
+    # Minimisers: an effect said to be small is the finding that it does not matter ("will only make a small
+    # contribution", "a relatively weak and short-lasting effect"); "minimal side effects" stays a fall in harm.
+    r"only (?:(?:make|makes|made|have|has|had|play|plays|played) )?(?:an? )?(?:very )?(?:small|limited|modest"
+    r"|minor|marginal|slight|weak|partial) (?:\w+ )?(?:contribution|effects?|impact|benefits?|role|improvements?"
+    r"|value|influence|gain|advantage)",
+    r"(?:limited|weak|minor|marginal|negligible|minimal|slight)(?: and [\w-]+)? (?:effects?|impact|influence"
+    r"|contribution|role)",
     r"should be (?:omitted|abandoned|discontinued|reconsidered|withheld)|can (?:safely )?be (?:omitted|avoided)",
     r"lack(?:ed|s)? (?:of )?(?:effect|efficacy|benefit|association|correlation|significance|difference)",
 )
@@ -205,7 +225,8 @@ _BENEFIT_PHRASES = _any(
     r"reliabl[ey]|helpful|recommended|is indicated|are indicated|justified|warranted|excellent",
     r"should be (?:considered|offered|used|performed|recommended|given|included)",
     r"relie(?:f|ve[sd]?)|alleviat\w+|resolv\w+|cured?|valid|sensitive|specific marker",
-    r"good|adequate|suitable|appropriate|viable|acceptable|prolong(?:s|ed)? survival|survival (?:advantage|gain)",
+    r"good|adequate|suitable|appropriate|viable|acceptable|reasonable|prolong(?:s|ed)? survival",
+    r"survival (?:advantage|gain)",
 )
 _HARM_PHRASES = _any(
     r"worse(?:ned|ning)?|poor(?:er|ly)?|inferior(?:ity)?|harm(?:s|ed|ful)?|detrimental|deleterious|dangerous",
@@ -213,9 +234,19 @@ _HARM_PHRASES = _any(
     r"contraindicat\w+|should be avoided|unsafe|toxic|adverse (?:impact|effect on|outcome)",
     r"risk factors?|shorter survival|predisposes?|jeopardi[sz]\w+|compromis\w+",
 )
+# A call to revise reports a shortcoming of what is there, a harm read before "improvements" is taken
+# for a benefit: "revisions of the options are needed", "the advice needs revisiting", "effort is
+# required to transform X".
+_SHORTCOMING_PHRASES = _any(
+    r"(?:improvements?|revisions?|changes|modifications?|refinements?) (?:\S+ ){0,10}?(?:is|are|will be|would be)"
+    r" (?:still |urgently |clearly )?(?:needed|required|necessary|warranted)",
+    r"needs? (?:revisit\w*|revision|revising|improvement|improving|changing|to be (?:improved|revised|changed"
+    r"|modified|reconsidered|revisited))|efforts? (?:is|are) (?:\w+ )?required to",
+)
 # Checked in this order; a word taken by one phrase is not read again.
 _EVALUATIVE: tuple[tuple[re.Pattern[str], Stance], ...] = (
     (re.compile(rf"\b(?:{_NULL_PHRASES})\b"), Stance.NO_BENEFIT),
+    (re.compile(rf"\b(?:{_SHORTCOMING_PHRASES})\b"), Stance.HARM),
     (re.compile(rf"\b(?:{_BENEFIT_PHRASES})\b"), Stance.BENEFIT),
     (re.compile(rf"\b(?:{_HARM_PHRASES})\b"), Stance.HARM),
 )
@@ -255,9 +286,11 @@ _ADEQUATE = re.compile(
 # is a null finding, unless it describes a group ("patients who did not respond"), a step of the
 # study ("did not receive") or denies a refusal ("should not hesitate", "must not be withheld").
 _NEGATED_PREDICATE = re.compile(
-    r"(?<!who )(?<!that )(?<!which )\b(?:did|does|do|could|can|would|will|was|were|is|are|may|might|should|must"
-    r"|has|have)(?:n't| not)(?: \w+ly)? (?!only\b|receive|undergo|meet|complete|participate|respond|know|yet\b"
-    r"|hesitate|be (?:denied|withheld|excluded|discouraged|delayed|neglected|ignored|overlooked)\b)\w+"
+    r"(?<!who )(?<!that )(?<!which )\b(?:(?:did|does|do|could|can|would|will|was|were|is|are|may|might|should|must"
+    r"|has|have)(?:n't| not)|(?:seems?|seemed|appears?|appeared) not to)(?: \w+ly)? (?!only\b|receive|undergo|meet"
+    r"|complete|participate|respond|know|yet\b"
+    r"|hesitate|be (?:denied|withheld|excluded|discouraged|delayed|neglected|ignored|overlooked)\b"
+    r"|be (?:an? )?(?:barrier|obstacle|deterrent|contraindication|reason to)\b)\w+"
 )
 
 # -- lexicon: negation, clauses, non-findings ---------------------------------------------------
@@ -265,11 +298,17 @@ _NEGATED_PREDICATE = re.compile(
 _NEGATORS = re.compile(
     r"\b(?:no|not|never|neither|nor|none|without|cannot|can't|didn't|doesn't|don't|wasn't|weren't|isn't|aren't"
     r"|won't|fail(?:s|ed)? to|unable to|lack(?:s|ed|ing)? of|lack(?:s|ed)?|absence of|absent"
-    r"|cast(?:s|ing)? (?:\w+ )?doubts? (?:on|upon|about|over)|question(?:s|ed)? the|little (?:\w+ )?evidence)\b|n't\b"
+    r"|cast(?:s|ing)? (?:\w+ )?doubts? (?:on|upon|about|over)|question(?:s|ed)? the|little (?:\w+ )?evidence"
+    # A minimiser reaches what it belittles: "a small contribution to improving consumption".
+    r"|(?:small|limited|little|weak|minor|marginal|negligible|minimal|slight) (?:contribution|effects?|impact"
+    r"|influence|role) (?:to|on|in))\b|n't\b"
 )
 # A negation does not reach past these ("did not improve survival and increased toxicity").
 _SCOPE_BREAK = re.compile(r"[,;:()]|\b(?:and|but|whereas|while|although|though|however|yet|which|that|than)\b")
 _NEGATED_OBJECT = re.compile(r"\s+(?:neither|nor)\b")
+# A negated universal at the head of a clause denies its whole predicate, however long the subject:
+# "not all the patients who receive tranexamic acid need the same target".
+_NEGATED_UNIVERSAL = re.compile(r"\s*(?:\w+ly,? )?not (?:all|every|everyone|everybody|each)\b")
 _REPORTING = re.compile(
     r"\b(?:seems?|appears?|shows?|showed|shown|suggests?|suggested|indicates?|indicated|demonstrated?|demonstrates"
     r"|proven|proved|established|confirmed|found|means?|evidence)\s*$"
@@ -282,6 +321,11 @@ _NOISE = re.compile(
     + _any(
         r"with or without|whether or not|not only|no\.|effective (?:radiation )?doses?",
         r"non-?randomi[sz]ed|not randomi[sz]ed|with poor|high-risk|low-risk",
+        # A grade of a tumour, not a result: "moderately or poorly differentiated cancer".
+        r"(?:well|moderately|poorly)(?:[- ]to[- ]\w+)?(?: or \w+)?[- ]differentiated",
+        # The alternative set aside is no finding: "reasonable rather than harmful" says reasonable; a noun
+        # phrase's head further on is shared ("subacute rather than acute sinusitis").
+        r"rather than (?:to )?[\w-]+",
         r"at (?:increased|higher|high|greater|elevated|lower|low) risk",
         r"similar to (?:that|those|previous|prior|earlier|other|published|the literature|findings|reports?|studies)\w*",
         r"of (?:a )?similar|similar (?:in )?(?:size|age|design|characteristics|baseline|demographics?|distribution)",
@@ -294,6 +338,11 @@ _NOT_A_FINDING = re.compile(
         r"^(?:to|in order to) \w+",
         r"\b(?:we|this study|the study|our study|this trial|the present study) (?:aimed|aims|sought|seeks|set out"
         r"|was designed|is designed|were designed|hypothesi[sz]ed|wanted|propose)\b",
+        # A named study's aim and a protocol's plan: "The STOP STROKE in AF study aims to evaluate",
+        # "This trial will test the efficacy of X".
+        r"\b(?:study|trial|project|program(?:me)?|protocol) (?:aims|aimed|seeks|sought) to\b",
+        r"\b(?:study|trial|protocol) will (?:\w+ )?(?:evaluate|assess|test|investigate|determine|compare|examine"
+        r"|explore|measure|provide|establish)\b",
         r"\b(?:the )?(?:aims?|purpose|objectives?|goals?) (?:of (?:this|the|our) (?:study|trial|work|analysis) )?"
         r"(?:was|is|were|are) to\b",
         r"\bremains? (?:unclear|unknown|uncertain|controversial|debated|to be \w+|elusive|poorly understood"
@@ -878,6 +927,9 @@ def _is_negated(clause: str, start: int, end: int) -> bool:
             continue
         floor = scope_break.end()
         break
+    universal = _NEGATED_UNIVERSAL.match(clause, floor)
+    if universal and universal.end() <= start:
+        return True
     # Words are counted from the negation's last word, so "cast doubt on the importance of X as a
     # predictor" reaches as far as "not ... predictor" would; one before "that" counts to the "that".
     for negator in _NEGATORS.finditer(clause, floor, start):
