@@ -360,6 +360,13 @@ SYSTEMS: dict[str, System] = {
         _ours("dense-med", f"ours dense ({MED})", MED, search_mode="dense"),
         _ours("hybrid-med", f"ours hybrid ({MED})", MED, search_mode="hybrid", expand_vocabulary=False),
         _ours(
+            "hybrid-med+vocab",
+            f"ours hybrid + vocabulary ({MED})",
+            MED,
+            search_mode="hybrid",
+            expand_vocabulary=True,
+        ),
+        _ours(
             "hybrid-onnx+vocab",
             f"ours hybrid + vocabulary ({ONNX})",
             ONNX,
