@@ -8,13 +8,14 @@ tuned to the seed topic.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from medevidence import Library
 from medevidence.candidates import Candidate
-from medevidence.compose import COMPOSER_WORDS, diverse, stands_alone, verdict_for
+from medevidence.compose import COMPOSER_WORDS, diverse, named_study, stands_alone, surname, verdict_for
 from medevidence.models import (
     Answer,
     Audience,
@@ -278,6 +279,30 @@ def test_a_conflict_side_shows_the_result_with_its_numbers(tmp_path: Path) -> No
     assert answer.conflicts
     benefit = next(side for side in answer.conflicts[0].sides if side.stance == "benefit")
     assert any("72% versus 61%" in statement.text for statement in benefit.statements)
+
+
+def test_this_study_is_named_by_its_title_or_first_author(tmp_path: Path) -> None:
+    record = {
+        "pmid": "800001",
+        "title": "Dabigatran versus warfarin in atrial fibrillation: the Randomized Evaluation of Long-term "
+        "anticoagulation therapY (RE-LY) study",
+        "abstract": "METHODS: 18,113 patients with atrial fibrillation were randomly assigned to dabigatran or "
+        "warfarin. CONCLUSIONS: The study found that dabigatran 150 mg reduced stroke compared with warfarin "
+        "in patients with atrial fibrillation.",
+        "authors": ["Connolly SJ", "Ezekowitz MD"],
+        "publication_types": ["Randomized Controlled Trial"],
+    }
+    library = _library_of(record, tmp_path)
+
+    answer = library.ask("Does dabigatran reduce stroke compared with warfarin in atrial fibrillation?")
+
+    assert any(s.text.startswith("The RE-LY study found") for s in answer.bottom_line)
+    assert_well_formed(library, answer)
+    document = library.store.document_by_id(answer.references[0].document_id)
+    unnamed = replace(document, title="Dabigatran in atrial fibrillation")
+    assert named_study("This trial found no benefit.", unnamed) == "The trial by Connolly et al. found no benefit."
+    assert named_study("Patients in the study were older.", unnamed) == "Patients in the study were older."
+    assert [surname(a) for a in ("Badwe RA", "Badwe, Rajendra", "Rajendra Badwe")] == ["Badwe"] * 3
 
 
 def test_a_statement_names_its_own_subject() -> None:

@@ -264,13 +264,57 @@ def statement_from(group: Sequence[Candidate], book: ReferenceBook, audience: Au
     lead = _lead_for(group, audience)
     spans = [book.cite(candidate) for candidate in group]
     citations = sorted({span.n for span in spans})
-    text = trim(lead.text)
+    text = named_study(trim(lead.text), lead.document)
     if audience is Audience.PATIENT:
         text = to_plain(text)
     stance = lead.stance.value if lead.stance else None
     return Statement(
         text=text, citations=citations, kind=StatementKind.SOURCE, quote=lead.text, spans=spans, stance=stance
     )
+
+
+# A study's name as its title gives it: "... the Randomized Evaluation of Long-term anticoagulation
+# therapY (RE-LY) study", "The STOP STROKE in AF study", "the ADAPT trial".
+_TITLE_STUDY_NAME = re.compile(
+    r"\((?P<bracketed>[A-Z][\w-]*[A-Z][\w-]*)\)\s+(?:study|trial)\b"
+    r"|\b(?P<named>[A-Z][A-Z0-9-]{2,}(?: (?:[A-Z][A-Z0-9-]+|in|of|for|and))*) (?:study|trial)\b"
+)
+_THIS_STUDY = re.compile(r"\b(?:(?P<start>^The)|this|the present|our) (?P<kind>study|trial)\b", re.IGNORECASE)
+
+
+def named_study(text: str, document: Document) -> str:
+    """``text`` with "this study" / "the trial" naming the study it is from, when the title names it
+    ("the RE-LY study") or, failing that, by its first author ("the study by Badwe et al.").
+
+    Out of its abstract "the study" could be any study; the words added come from the cited
+    reference's title or author list, which the support check accepts."""
+    match = _TITLE_STUDY_NAME.search(document.title)
+    if match:
+        name = match.group("bracketed") or match.group("named")
+    elif document.authors:
+        name = None
+    else:
+        return text
+
+    def rename(found: re.Match[str]) -> str:
+        article = "The" if found.group("start") or found.start() == 0 else "the"
+        kind = found.group("kind").lower()
+        if name:
+            return f"{article} {name} {kind}"
+        return f"{article} {kind} by {surname(document.authors[0])} et al."
+
+    return _THIS_STUDY.sub(rename, text, count=1)
+
+
+def surname(author: str) -> str:
+    """The family name of an author as MEDLINE ("Badwe RA"), citation meta ("Badwe, Rajendra") or
+    plain text ("Rajendra Badwe") writes it."""
+    if "," in author:
+        return author.split(",")[0].strip()
+    words = author.split()
+    if len(words) > 1 and re.fullmatch(r"[A-Z]{1,3}", words[-1]):
+        return " ".join(words[:-1])
+    return words[-1] if words else author
 
 
 def _lead_for(group: Sequence[Candidate], audience: Audience) -> Candidate:
