@@ -331,6 +331,7 @@ def test_statements_lose_labels_headings_and_stray_brackets_but_keep_their_words
     from medevidence.compose import trim
 
     assert trim("CONCLUSIONS: Surgery did not improve survival.") == "Surgery did not improve survival."
+    assert trim("Consequently, the lower dose was safer.") == "The lower dose was safer."
     assert (
         trim("Summary: Birth control pills are prescription medicines.")
         == "Birth control pills are prescription medicines."

@@ -161,6 +161,7 @@ def now() -> str:
 
 _LEADING_CONNECTIVE = re.compile(
     r"^(however|in contrast|in addition|additionally|also|moreover|furthermore|in fact|thus|therefore|hence|"
+    r"consequently|accordingly|as a result|by contrast|on the other hand|taken together|"
     r"indeed|notably|importantly|similarly|conversely|nevertheless|overall|finally|in summary|in conclusion|"
     r"conclusions?|results?|background|methods?|objectives?|purpose|findings|summary)\s*[:,]\s*",
     re.IGNORECASE,
