@@ -45,6 +45,12 @@ with the default settings, which search merged segments through their inverted l
     .venv/bin/python bench/retrieval.py --limit-queries 200 --systems bm25s,hybrid+vocab
     .venv/bin/python bench/retrieval.py --tune                # sweep fusion settings on the dev sets
     .venv/bin/python bench/retrieval.py --systems none --scale 100k
+    .venv/bin/python bench/retrieval.py --systems none --scale 1m --scale-vectors bench/.cache/pooled/library-100000
+
+``--scale-vectors LIBRARY`` runs the scale test with the default model's 384-dimensional vectors
+without embedding a million passages (4-15 hours here): the real passages are LIBRARY's, with the
+vectors its index stored when it was built; a replica reuses its source's vector plus Gaussian
+noise (cosine ~0.9). Build time then excludes embedding; queries are embedded for real.
 
 Not part of the test run: the first run builds two libraries (the minilm-onnx one embeds ~30k
 passages with a transformer) and takes tens of minutes on 2 cores.
@@ -53,6 +59,7 @@ passages with a transformer) and takes tens of minutes on 2 cores.
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import gzip
 import hashlib
@@ -1092,6 +1099,74 @@ def scale_rows(source: Path, total: int, after: int) -> Iterator[Any]:
         yield PassageRow(passage_id, n + replica * len(real) + 1, text, title)
 
 
+def replay_source(library: Path, cache: Path) -> tuple[Path, Path, str]:
+    """A library's passages (title, text) and the vectors its index stores for them, aligned, cached.
+
+    For a scale run with the default model without embedding a million passages here (4-15 hours):
+    the real passages are this library's, embedded when it was built, and a replica reuses its
+    source's vector with noise (``ReplayEmbedder``)."""
+    import sqlite3
+
+    from medevidence.index import Manifest
+
+    passages_path = cache / f"replay-{library.name}-passages.jsonl.gz"
+    vectors_path = cache / f"replay-{library.name}-vectors.npy"
+    manifest = Manifest.read(library / "index" / "manifest.json")
+    if manifest is None or not manifest.embedder:
+        raise SystemExit(f"--scale-vectors {library}: no index with vectors there; build it with bench/answers.py")
+    if not (passages_path.exists() and vectors_path.exists()):
+        ids, vectors = [], []
+        for name, _ in manifest.segments:
+            ids.append(np.load(library / "index" / name / "passage_ids.npy"))
+            vectors.append(np.load(library / "index" / name / "vectors.npy"))
+        order = np.argsort(np.concatenate(ids))
+        passage_ids, matrix = np.concatenate(ids)[order], np.concatenate(vectors)[order]
+        connection = sqlite3.connect(library / "library.db")
+        texts = dict(
+            (row[0], (row[1], row[2]))
+            for row in connection.execute(
+                "SELECT passages.id, documents.title, passages.text FROM passages "
+                "JOIN documents ON documents.id = passages.document_id"
+            )
+        )
+        keep = [i for i, passage_id in enumerate(passage_ids.tolist()) if passage_id in texts]
+        with gzip.open(passages_path, "wt", encoding="utf-8") as out:
+            for i in keep:
+                out.write(json.dumps(list(texts[int(passage_ids[i])]), ensure_ascii=False) + "\n")
+        np.save(vectors_path, matrix[keep])
+    return passages_path, vectors_path, str(manifest.embedder)
+
+
+class ReplayEmbedder:
+    """Stored vectors in the order the scale rows stream: a real passage's own, a replica's source's
+    plus Gaussian noise (cosine to the source about 0.9), normalised. ``sources`` is filled by
+    ``tracked`` as rows stream and emptied here as their texts are embedded, in the same order."""
+
+    NOISE = 0.0247  # per dimension: 1 / sqrt(1 + 384 * 0.0247 ** 2) = 0.90
+
+    def __init__(self, vectors: Path, name: str, real: int) -> None:
+        self.vectors = np.load(vectors, mmap_mode="r")
+        self.name = name
+        self.dimension = int(self.vectors.shape[1])
+        self.real = real
+        self.sources: collections.deque[int] = collections.deque()
+
+    def tracked(self, rows: Iterator[Any]) -> Iterator[Any]:
+        for row in rows:
+            self.sources.append(row.passage_id)
+            yield row
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for row in range(len(texts)):
+            passage_id = self.sources.popleft()
+            out[row] = self.vectors[(passage_id - 1) % self.real]
+            if passage_id > self.real:
+                out[row] += np.random.default_rng(passage_id).normal(0.0, self.NOISE, self.dimension)
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out
+
+
 class StreamStore:
     """Just enough of SQLiteStore for Retriever: streams PassageRows until a deadline; hits are pairs."""
 
@@ -1124,11 +1199,18 @@ def worker_scale_build(task: dict[str, Any]) -> dict[str, Any]:
     from medevidence.retrieve import INDEX_DIRECTORY, RetrievalSettings, Retriever
 
     directory = Path(task["directory"])
-    after = SearchIndex(directory / INDEX_DIRECTORY, 2, STATIC).manifest.last_passage_id
+    embedder: Any = get_embedder(STATIC)
+    if task.get("vectors"):
+        with gzip.open(task["source"], "rt", encoding="utf-8") as lines:
+            real = sum(1 for _ in lines)
+        embedder = ReplayEmbedder(Path(task["vectors"]), task["embedder"], real)
+    after = SearchIndex(directory / INDEX_DIRECTORY, 2, embedder.name).manifest.last_passage_id
     rows = scale_rows(Path(task["source"]), task["total"], after)
+    if isinstance(embedder, ReplayEmbedder):
+        rows = embedder.tracked(rows)
     began = time.perf_counter()
     store = StreamStore(directory, rows, began + task["budget_s"])
-    retriever = Retriever(store, RetrievalSettings(), get_embedder(STATIC), None)  # type: ignore[arg-type]
+    retriever = Retriever(store, RetrievalSettings(), embedder, None)  # type: ignore[arg-type]
     retriever.refresh()
     return {
         "seconds": time.perf_counter() - began,
@@ -1158,7 +1240,7 @@ def worker_scale_query(task: dict[str, Any]) -> dict[str, Any]:
     from medevidence.vocabulary import Vocabulary
 
     directory = Path(task["directory"])
-    embedder = get_embedder(STATIC)
+    embedder = get_embedder(task.get("query_embedder", STATIC))
     vocabulary = Vocabulary.load([])
     settings = RetrievalSettings(**task.get("settings", {}))
     retriever = Retriever(StreamStore(directory), settings, embedder, vocabulary)  # type: ignore[arg-type]
@@ -1226,9 +1308,15 @@ def _exact_dense_top(retriever: Any, embedder: Any, texts: list[str], depth: int
 
 def scale_run(size: str, bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
     total = SCALE_SIZES[size]
-    source = real_passages(args.data, bench, args.cache)
-    directory = args.cache / f"scale-{size}"
-    info_path = args.cache / f"scale-{size}.build.json"
+    replay: dict[str, str] = {}
+    if args.scale_vectors:
+        source, vectors, embedder_name = replay_source(args.scale_vectors, args.cache)
+        replay = {"vectors": str(vectors), "embedder": embedder_name}
+        size_name = f"{size}-replay-{args.scale_vectors.name}"
+    else:
+        source, size_name = real_passages(args.data, bench, args.cache), size
+    directory = args.cache / f"scale-{size_name}"
+    info_path = args.cache / f"scale-{size_name}.build.json"
     info: dict[str, Any] = (
         json.loads(info_path.read_text()) if info_path.exists() else {"seconds": 0.0, "peak_rss_mb": 0.0, "runs": 0}
     )
@@ -1238,7 +1326,13 @@ def scale_run(size: str, bench: Bench, args: argparse.Namespace) -> dict[str, An
     while info.get("last", 0) < total:
         step = run_worker(
             "scale_build",
-            {"directory": str(directory), "source": str(source), "total": total, "budget_s": args.scale_budget},
+            {
+                "directory": str(directory),
+                "source": str(source),
+                "total": total,
+                "budget_s": args.scale_budget,
+                **replay,
+            },
             args.cache,
             f"scale {size}: build from passage {info.get('last', 0):,}",
         )
@@ -1265,12 +1359,13 @@ def scale_run(size: str, bench: Bench, args: argparse.Namespace) -> dict[str, An
                 "modes": ["lexical", "dense", "hybrid"],
                 "budget_s": args.scale_query_budget,
                 "settings": settings,
+                "query_embedder": MED if replay else STATIC,
             },
             args.cache,
             f"scale {size}: latency, {label}",
         )
     return {
-        "size": size,
+        "size": f"{size} (minilm-med vectors replayed)" if replay else size,
         "passages": total,
         "real_passages": min(real_count, total),
         "replicated": max(0, total - real_count),
@@ -1368,6 +1463,12 @@ def main() -> None:
     )
     parser.add_argument("--latency-queries", type=int, default=200, help="single-query timings per set")
     parser.add_argument("--scale-queries", type=int, default=300, help="BioASQ questions timed in the scale run")
+    parser.add_argument(
+        "--scale-vectors",
+        type=Path,
+        help="scale run on LIBRARY's passages and stored vectors (e.g. the minilm-med library of "
+        "answers.py --scale 100000) instead of embedding: replicas reuse their source's vector plus noise",
+    )
     parser.add_argument("--scale-budget", type=float, default=1200, help="seconds per scale build process")
     parser.add_argument("--scale-query-budget", type=float, default=120, help="seconds per mode in the scale run")
     parser.add_argument("--rebuild", action="store_true", help="rebuild cached libraries and scale indexes")
