@@ -584,3 +584,119 @@ def test_minimisers_quantifiers_and_calls_to_revise(
 ) -> None:
     frame = parse_question(question) if question else None
     assert finding_stance(sentence, frame) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # An "unless" clause states a condition, not a finding: the clause after its comma speaks.
+        (
+            "Does the computing system adequately identify children with cerebral palsy?",
+            "Unless improvements are made in case ascertainment, the evidence suggests that the system will not be"
+            " able to provide the same quality of information.",
+            Stance.NO_BENEFIT,
+        ),
+        (None, "Unless contraindicated, aspirin improved survival in all patients.", Stance.BENEFIT),
+        # No rise found, and no data in support, are null findings.
+        (
+            "Can dobutamine stress echocardiography induce cardiac troponin elevation?",
+            "Our results indicate that there is no elevation of troponin despite the occurrence of significant wall"
+            " motion abnormalities.",
+            Stance.NO_BENEFIT,
+        ),
+        (
+            "Does the central venous pressure predict fluid responsiveness?",
+            "There are no data to support the widespread practice of using central venous pressure to guide fluid"
+            " therapy.",
+            Stance.NO_BENEFIT,
+        ),
+        (
+            "Can dobutamine stress echocardiography induce cardiac troponin elevation?",
+            "There was a significant elevation of troponin after the test.",
+            Stance.BENEFIT,
+        ),
+        # A list of objects shares its negated predicate; a new predicate after the comma does not.
+        (
+            "Does parity increase insulin resistance during pregnancy?",
+            "Parity is not directly linked to insulin sensitivity deterioration, to glucose increase during"
+            " pregnancy, or to diabetes.",
+            Stance.NO_BENEFIT,
+        ),
+        (None, "Surgery did not improve survival, and increased toxicity.", Stance.HARM),
+        # "With/without methotrexate" names a group, as "with or without" does.
+        (None, "Baricitinib, with/without methotrexate, was effective in all subpopulations.", Stance.BENEFIT),
+        # A comparative or a variation answers a question of likeness no; for other questions it is no effect.
+        (
+            "Cold knife conization vs. LEEP. Are they the same procedure?",
+            "Cold knife cone specimens were 50% longer and 100% heavier than LEEP specimens.",
+            Stance.HARM,
+        ),
+        (
+            "Are we getting the same information on different scanner models?",
+            "There is a great variability when different brands and models of scanners are compared directly.",
+            Stance.HARM,
+        ),
+        (
+            "Does cold knife conization reduce recurrence?",
+            "Cold knife cone specimens were 50% longer and 100% heavier than LEEP specimens.",
+            None,
+        ),
+        # "Equal to" is a likeness; "greater than or equal to" is a number's bound.
+        (
+            "Are we getting the same information on different scanner models?",
+            "Mean values obtained with the first scanner were equal to those obtained with the second.",
+            Stance.NO_BENEFIT,
+        ),
+        (None, "Margins greater than or equal to 5 mm were found in 20 patients.", None),
+        # On a tie, the cue that names the question's predicate decides ("poor predictive value").
+        (
+            "Do symptoms predict COPD in smokers?",
+            "In view of the high prevalence of symptoms and their poor predictive value, a simpler and more"
+            " effective approach would be to screen older smokers.",
+            Stance.NO_BENEFIT,
+        ),
+        (
+            None,
+            "In view of the high prevalence of symptoms and their poor predictive value, a simpler and more"
+            " effective approach would be to screen older smokers.",
+            Stance.HARM,
+        ),
+        # A part after "but" without a subject of its own shares the subject before it, and leads.
+        (
+            "Do symptoms predict COPD in smokers?",
+            "Symptoms are frequent in subjects with obstruction and increase their risk for COPD, but add little to"
+            " the predictive value of spirometry.",
+            Stance.NO_BENEFIT,
+        ),
+        (
+            "Is skewed X-inactivation associated with recurrent spontaneous abortion?",
+            "Skewed X-inactivation is not associated with recurrent spontaneous abortion but is associated with"
+            " increasing maternal age.",
+            Stance.NO_BENEFIT,
+        ),
+    ],
+)
+def test_conditions_lists_likeness_and_shared_subjects(
+    question: str | None, sentence: str, expected: Stance | None
+) -> None:
+    frame = parse_question(question) if question else None
+    assert finding_stance(sentence, frame) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "hypothesis"),
+    [
+        # Whether someone meets a standard asks for its attainment: a shortcoming answers it no.
+        ("Are physicians aware of the side effects of angiotensin-converting enzyme inhibitors?", Hypothesis.BENEFIT),
+        ("Preparing patients for discharge home: do we meet the guidelines?", Hypothesis.BENEFIT),
+        ("Is human cytomegalovirus infection associated with hypertension?", Hypothesis.ASSOCIATION),
+        # Sameness across settings is a question of likeness.
+        ("Are we getting the same information on different scanner models?", Hypothesis.NO_HARM),
+        ("Are we getting more information on different scanner models?", Hypothesis.ASSOCIATION),
+        # "Does X reflect Y?" asks whether X is like Y.
+        ("Does family practice at residency teaching sites reflect community practice?", Hypothesis.NO_HARM),
+        ("Does family practice at residency teaching sites improve community practice?", Hypothesis.BENEFIT),
+    ],
+)
+def test_questions_of_a_standard_and_of_sameness_across_settings(question: str, hypothesis: Hypothesis) -> None:
+    assert hypothesis_of(parse_question(question)) is hypothesis

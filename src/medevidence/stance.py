@@ -18,16 +18,19 @@
   that", "little evidence that"); a negated universal ("not all patients ... need") reaches the
   whole clause. Minimisers are null findings and reach what they belittle ("only a small
   contribution to improving", "a weak and short-lasting effect", "little need to"); the
-  alternative after "rather than" is no finding; a call to revise ("revisions of X are needed",
-  "needs revisiting") reports a shortcoming, i.e. harm. A denied adequacy is harm: "not safe" always, "not
-  feasible", "insufficient" when the question asks whether X is safe, feasible or enough.
+  alternative after "rather than" is no finding; a list of objects shares its negated predicate
+  ("not linked to X, to Y, or to Z"); "no elevation", "no data to support" are null; a call to
+  revise ("revisions of X are needed", "needs revisiting") reports a shortcoming, i.e. harm. A
+  denied adequacy is harm: "not safe" always, "not feasible", "insufficient" when the question
+  asks whether X is safe, feasible or enough.
 * **Neutral findings** ("was significantly associated with", "predicted", "differed", "not
   the same", or the question's own predicate, "can be omitted") have a direction only relative
   to a question: with a frame the question's predicate answers it yes, and any other effect
   counts as benefit, or as harm when the question asks about harm, safety or likeness ("is X
   safe?", "are A and B the same?": "A differed from B" answers no, while "A correlated with
-  B" answers a question of likeness yes and "poor agreement" no). A negated one ("not
-  associated", "did not differ") is no benefit, frame or not. They are read only when a
+  B" answers a question of likeness yes and "poor agreement" no; for a question of likeness
+  alone a comparative or a variation, "longer than", "a great variability", is a difference).
+  A negated one ("not associated", "did not differ") is no benefit, frame or not. They are read only when a
   clause has no evaluative or directional cue.
 * **Facts** answer a factual question ("is X a Y?", "does X bind Y?", "is X expressed in
   Y?": a yes/no question with no effect predicate and no evaluative word) when a clause has
@@ -46,8 +49,11 @@
   Words after "than", "compared with", "versus", "superior to", "not" mark the reference. A
   null finding stays null whichever arm it names first.
 * In a sentence with a contrast the clause after "but"/"however" is the main one, an
-  "although"/"despite" clause (up to its comma) or a trailing "whereas" clause speaks only when
-  no main clause does, and with a frame the main clause that names the question's terms wins.
+  "although"/"despite"/"unless" clause (up to its comma) or a trailing "whereas" clause speaks only
+  when no main clause does, and with a frame the main clause that names the question's terms (its
+  predicate among them) wins; a part after "but" without a subject of its own ("but add little to
+  X") shares the subject before it. On a tie of cues in a clause, the one naming the question's
+  predicate decides.
 
 So the stance is read *relative to the question* when a frame is given: "benefit" then means
 "the effect the question asks about was found", which for "is X associated with Y?" need not
@@ -105,11 +111,12 @@ class Hypothesis(StrEnum):
     effective than W"). ``HARM``: it hurts ("does X increase the risk of Y", "is X harmful",
     "is X a contraindication to W", "is X inferior to W", "is X less effective than W").
     ``NO_HARM``: it is safe, no worse or the same ("is X safe", "is X as effective as W", "can
-    X be omitted", "do A and B agree"), so a null finding is a yes. ``ASSOCIATION``: there is an effect
-    either way ("is X associated with Y", "does X predict Y", "does X affect Y", "is A
-    different from B"). A factual question ("is X a Y", "does X bind Y") is association, or
+    X be omitted", "do A and B agree", "the same X on different Y?"), so a null finding is a yes.
+    ``ASSOCIATION``: there is an effect either way ("is X associated with Y", "does X predict Y",
+    "does X affect Y", "is A different from B"). A factual question ("is X a Y", "does X bind Y") is association, or
     benefit when it names a treatment; for either, benefit means its proposition was stated
-    and no benefit that it was denied.
+    and no benefit that it was denied. Whether someone meets a standard ("are physicians aware of
+    X?", "do we meet the guidelines?") is benefit, so a shortcoming answers it no.
     """
 
     BENEFIT = "benefit"
@@ -184,7 +191,10 @@ _NULL_PHRASES = _any(
     r"no (?:statistically |clinically )?(?:(?:significant|meaningful|appreciable|relevant|major|apparent|measurable"
     r"|detectable|substantial|clear|further|additional) )*(?:differences?|effects?|associations?|correlations?"
     r"|relationships?|changes?|improvements?|benefits?|advantages?|impact|influence|role|value|evidence|increase"
-    r"|decrease|reduction|gain|link|superiority)",
+    r"|decrease|reduction|gain|link|superiority|elevation|rise|decline)",
+    # Support denied is a null finding: "there are no data to support the practice of X". (With "no
+    # elevation": PubMedQA dev oracle +2 questions.)
+    r"no (?:\w+ )?(?:data|evidence|support) (?:to support|supporting|in support of|for the (?:use|practice|benefit))",
     # "Without" needs a qualifier to report a null result: "inherited without any change" describes.
     r"without (?:any )?(?:statistically |clinically )?(?:significant|meaningful|appreciable|relevant|major|measurable"
     r"|detectable|substantial) (?:differences?|effects?|associations?|correlations?|changes?|improvements?"
@@ -192,7 +202,8 @@ _NULL_PHRASES = _any(
     r"(?:not|nor) (?:statistically |clinically )?significant(?:ly)?(?: different)?|non-?significant(?:ly)?",
     r"insignificant|no (?:statistical |clinical )?significance|did not reach|did not differ|no different|no better",
     # Not "not similar" or "non-equivalent": a likeness denied is a difference (see _NEUTRAL).
-    r"(?<!not )(?<!non-)(?:similar|comparable|equivalent|equivalence|identical)",
+    # "Equal to" is a likeness too, but "greater than or equal to" bounds a number.
+    r"(?<!not )(?<!non-)(?:similar|comparable|equivalent|equivalence|identical|(?<!or )equal to)",
     r"unchanged|unaffected|non-?inferior(?:ity)?",
     # An equality of merit is a likeness: "depicted the aorta as clearly as a full dose", "as effective as W"
     # ("as well as" is a conjunction).
@@ -273,6 +284,15 @@ _ALIKE = re.compile(
     r"\b(?:correlat(?:ed|es|ion)|related to|agree(?:d|s|ment)?|concordan(?:t|ce)|correspond(?:s|ed|ing)?"
     r"|coincid(?:e|ed|es)|consistent with|match(?:ed|es)|resembl(?:e|ed|es))\b"
 )
+# Findings of unlikeness: they answer "are A and B the same?" no, and are read for no other question
+# (a comparative or a variation is no effect): "specimens were longer and heavier than LEEP
+# specimens", "there is a great variability between scanners". (With the sameness questions below: dev
+# ask PubMedQA +2 of 500; read for every question, comparatives flipped 34 dev sentences, mostly wrongly.)
+_UNLIKE = re.compile(
+    r"\b(?:(?!(?:other|rather|whether|further|either|neither)\b)\w{2,}er than|(?:more|less) \w+ than"
+    r"|variab(?:le|ility)|variations?|discrepan(?:t|cy|cies)|inconsisten(?:t|cy|cies)|heterogene(?:ous|ity)"
+    r"|disagree(?:d|s|ment)?|discordan(?:t|ce))\b"
+)
 _UNLINKED = re.compile(r"correlat|agreement|association|relationship|link")
 _FAILING = re.compile(
     r"^(?:insufficient|inadequate(?:ly)?|ineffective|ineffectual|unsatisfactory|suboptimal|disappointing|futile"
@@ -305,6 +325,8 @@ _NEGATORS = re.compile(
 )
 # A negation does not reach past these ("did not improve survival and increased toxicity").
 _SCOPE_BREAK = re.compile(r"[,;:()]|\b(?:and|but|whereas|while|although|though|however|yet|which|that|than)\b")
+# A list of objects after a negated predicate shares it: "not linked to X, to Y, or to Z".
+_LIST_ITEM = re.compile(r"\s*(?:(?:or|nor|and) )?(?:to|with|of|on|in|for|by) ")
 _NEGATED_OBJECT = re.compile(r"\s+(?:neither|nor)\b")
 # A negated universal at the head of a clause denies its whole predicate, however long the subject:
 # "not all the patients who receive tranexamic acid need the same target".
@@ -319,7 +341,8 @@ _NEGATION_WINDOW = 7  # words: "did not result in any overall survival benefit" 
 _NOISE = re.compile(
     r"\b(?:"
     + _any(
-        r"with or without|whether or not|not only|no\.|effective (?:radiation )?doses?",
+        # "With/without methotrexate" names a group, as "with or without" does.
+        r"with(?: or |/)without|whether or not|not only|no\.|effective (?:radiation )?doses?",
         r"non-?randomi[sz]ed|not randomi[sz]ed|with poor|high-risk|low-risk",
         # A grade of a tumour, not a result: "moderately or poorly differentiated cancer".
         r"(?:well|moderately|poorly)(?:[- ]to[- ]\w+)?(?: or \w+)?[- ]differentiated",
@@ -386,7 +409,19 @@ _RESULT_MARKERS = re.compile(
     r"|significant(?:ly)?|p ?[<=>])\b"
 )
 _MAIN_AFTER = re.compile(r"(?:[,;]\s*|\s)(?:but|however|yet|nevertheless|nonetheless)\b,?\s*")
-_SUBORDINATE_FIRST = re.compile(r"^(?:although|though|even though|despite|in spite of|while|whereas|notwithstanding)\b")
+# "Unless X, Y": X is a condition, not a finding (PubMedQA dev oracle +1).
+_SUBORDINATE_FIRST = re.compile(
+    r"^(?:although|though|even though|despite|in spite of|while|whereas|notwithstanding|unless)\b"
+)
+# A part after "but" that opens with a verb has no subject of its own: "symptoms increase the risk, but
+# add little to the predictive value". It shares the subject before it, and so names the same terms
+# (with the question's predicate among the terms, dev ask BioASQ 353 -> 354 of 532).
+_ELIDED_SUBJECT = re.compile(
+    r"(?:not |also |only |still |rather |then )?(?:did|does|do|was|were|is|are|has|have|had|may|might|could|can"
+    r"|should|would|will|remained|remains|\w+ed|adds?|shows?|fails?|seems?|appears?|increases?|decreases?"
+    r"|reduces?|improves?)\b"
+)
+_VERB = re.compile(r"\b(?:" + _ELIDED_SUBJECT.pattern + ")")
 _SUBORDINATE_AFTER = re.compile(r"(?:,\s*|\s)(?=(?:whereas|while|although|though|even though)\s)")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _BETWEEN = re.compile(r"\bbetween ([^,;]{3,60}?) and ([^,;.]{3,60})")
@@ -447,7 +482,12 @@ _ASSOCIATION_RELATIONS = re.compile(
 # "agree" for the relation. "Are A and B the same?" is answered yes by a null finding, "is A
 # different from B?" by a difference.
 _SAME_QUESTION = re.compile(
-    r"\b(?:agree|concur|coincide|correspond)\b|\bthe same(?: \w+){0,2}?(?= (?:as|to|or)\b|\s*\?|$)"
+    # "Does X reflect Y?" asks whether X is like Y.
+    r"\b(?:agree|concur|coincide|correspond|reflects?|mirrors?|resembles?)\b"
+    r"|\bthe same(?: \w+){0,2}?(?= (?:as|to|or)\b|\s*\?|$)"
+    # Sameness across settings: "are we getting the same information on different scanner models?"
+    r"|\bthe same(?: \w+){0,3}? (?:on|in|across|among|between|for|from|with|at|by)"
+    r" (?:different|various|all|both|each)\b"
     r"|\b(?:similar|equivalent|equal|identical|interchangeable|concordant|consistent)\b"
     r"(?= (?:to|as|with|between|or)\b|\s*\?|$)"
 )
@@ -455,6 +495,13 @@ _SAME_QUESTION = re.compile(
 # age a contraindication to surgery?", "X: a new risk factor for Y?".
 _HARM_QUESTION = re.compile(
     r"\b(?:contraindicat\w*|risk factors?|harmful|dangerous|detrimental|hazardous|deleterious)\b"
+)
+# Whether someone meets a standard ("are physicians aware of X?", "do we meet the guidelines?", "are
+# results reported correctly?") asks for its attainment, so a shortcoming ("poor knowledge") answers it no
+# rather than counting as an association (dev ask PubMedQA 348 -> 351 of 500).
+_BENEFIT_QUESTION = re.compile(
+    r"\b(?:adequately|correctly|properly|appropriately|aware|ideal|optimal|optimally|sufficiently|realistic|know"
+    r"|meet)\b"
 )
 _DIFFERENT_QUESTION = re.compile(
     r"\bdiffer(?:s|ed|ently)?\b|\bdifferences?\b|\bdifferent\b(?= (?:from|than|to|between|in|among|across)\b|\s*\?|$)"
@@ -537,6 +584,8 @@ def hypothesis_of(frame: QuestionFrame | None) -> Hypothesis:
         return Hypothesis.HARM
     if _BENEFIT_RELATIONS.match(relation) or not frame.is_yes_no or frame.kind is QuestionKind.TREATMENT:
         return Hypothesis.BENEFIT
+    if _BENEFIT_QUESTION.search(frame.text.lower()):
+        return Hypothesis.BENEFIT
     return Hypothesis.ASSOCIATION
 
 
@@ -556,6 +605,7 @@ def supports(stance: Stance, frame: QuestionFrame | None = None) -> bool:
 class _Cue:
     stance: Stance
     position: int  # word index in the clause
+    names_predicate: bool = False  # the cue's words name the question's predicate: "poor predictive value"
 
 
 def states_no_finding(sentence: str) -> bool:
@@ -576,15 +626,16 @@ def finding_stance(sentence: str, frame: QuestionFrame | None = None) -> Stance 
     methods = _METHODS.search(text)
     if methods and len(text[: methods.start()].split()) <= _METHODS_WITHIN and not _RESULT_MARKERS.search(text):
         return None
-    wanted = set(analyze(f"{frame.outcome} {frame.intervention}")) if frame else set()
+    wanted = set(analyze(f"{frame.outcome} {frame.intervention} {frame.relation}")) if frame else set()
     best: tuple[int, Stance] | None = None
+    shared = _shared_subjects(text) if wanted else {}
     for rank, (clause, subordinate) in enumerate(_clauses(text)):
         cues = _cues(clause, frame)
         if not cues:
             continue
         # Main clauses come first; among them the one naming the question's terms wins. A
         # subordinate clause ("although X improved local control") speaks only when no main one does.
-        overlap = len(wanted & set(analyze(clause)))
+        overlap = len(wanted & set(analyze(clause + " " + shared.get(clause, ""))))
         score = overlap * 10 - rank - (1000 if subordinate else 0)
         if best is None or score > best[0]:
             best = (score, _decide(cues))
@@ -605,6 +656,18 @@ def _clauses(text: str) -> list[tuple[str, bool]]:
     return [clause for part in reversed(parts) for clause in _clauses_after(part)]
 
 
+def _shared_subjects(text: str) -> dict[str, str]:
+    """For a part after "but" that has no subject of its own ("symptoms increase risk, but add
+    little to X"), the part before it, whose subject it shares."""
+    parts = _MAIN_AFTER.split(text.strip())
+    shared = {}
+    for before, after in zip(parts, parts[1:], strict=False):
+        verb = _VERB.search(before)
+        if _ELIDED_SUBJECT.match(after) and verb:
+            shared[after] = before[: verb.start()]
+    return shared
+
+
 def _clauses_after(text: str) -> list[tuple[str, bool]]:
     # "X improved, whereas Y did not": the "whereas" clause usually describes the other group, and
     # "it was observed that although A, B" concedes A to B as a leading "although" does.
@@ -621,6 +684,7 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
     likeness = _asks_likeness(frame)
     # What the comparator gained the intervention lost: "W was superior to X" is harm to "is X better than W?".
     turn = _about_comparator(words, clause, frame)
+    echo = _relation_echo(frame)
     for pattern, stance in _EVALUATIVE:
         for match in pattern.finditer(clause):
             first = _word_index(starts, match.start())
@@ -629,7 +693,8 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
             taken.update(range(first, _word_index(starts, match.end() - 1) + 1))
             if stance is Stance.NO_BENEFIT and _between_two_treatments(clause, match.end(), frame):
                 continue
-            cues.append(_Cue(_turned(_evaluated(stance, match, clause, hypothesis, likeness), turn), first))
+            evaluated = _turned(_evaluated(stance, match, clause, hypothesis, likeness), turn)
+            cues.append(_Cue(evaluated, first, bool(echo and echo.search(match.group()))))
     for index in range(len(words)):
         if index in taken:
             continue
@@ -642,14 +707,14 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
     # No cue with a direction of its own: neutral findings, read relative to the question.
     for match in _NEGATED_PREDICATE.finditer(clause):
         cues.append(_Cue(Stance.NO_BENEFIT, _word_index(starts, match.start())))
-    echo = _relation_echo(frame)
     echoed = [*(echo.finditer(clause) if echo else ()), *(_ALIKE.finditer(clause) if likeness else ())]
     # The question's own predicate answers it yes. Any other effect found answers a question of
     # harm, safety or likeness ("is X safe", "are A and B the same") as harm: "X was significantly
     # associated with bleeding", "A differed from B".
     claimed = Stance.HARM if hypothesis is Hypothesis.HARM else Stance.BENEFIT
     effect = Stance.HARM if hypothesis in (Hypothesis.HARM, Hypothesis.NO_HARM) else Stance.BENEFIT
-    neutral = [match for match in _NEUTRAL.finditer(clause) if not any(_overlap(match, e) for e in echoed)]
+    differing = [*_NEUTRAL.finditer(clause), *(_UNLIKE.finditer(clause) if likeness else ())]
+    neutral = [match for match in differing if not any(_overlap(match, e) for e in echoed)]
     for match, affirmed in [*((match, claimed) for match in echoed), *((match, effect) for match in neutral)]:
         index = _word_index(starts, match.start())
         if _is_negated(clause, match.start(), match.end()):
@@ -925,6 +990,10 @@ def _is_negated(clause: str, start: int, end: int) -> bool:
         if scope_break.group() == "that" and _REPORTING.search(clause, 0, scope_break.start()):
             reach = scope_break.start()
             continue
+        # A list of objects shares its negated predicate (see _LIST_ITEM).
+        if scope_break.group() == "," and _LIST_ITEM.match(clause, scope_break.end()):
+            reach = scope_break.start()
+            continue
         floor = scope_break.end()
         break
     universal = _NEGATED_UNIVERSAL.match(clause, floor)
@@ -942,7 +1011,9 @@ _TIE_ORDER = {Stance.HARM: 2, Stance.NO_BENEFIT: 1, Stance.BENEFIT: 0}
 
 
 def _decide(cues: list[_Cue]) -> Stance:
-    """One stance for a clause: the most frequent; on a tie harm, then no benefit, then benefit.
+    """One stance for a clause: the most frequent; on a tie the one a cue naming the question's
+    predicate takes ("their poor predictive value" to "do symptoms predict X?"), then harm, then no
+    benefit, then benefit.
 
     The tie order is the cautious reading: a null cue is usually the clause's predicate
     ("favourable outcomes were comparable") while benefit words also name outcomes, and a
@@ -953,7 +1024,8 @@ def _decide(cues: list[_Cue]) -> Stance:
     for cue in cues:
         counts[cue.stance] = counts.get(cue.stance, 0) + 1
         first.setdefault(cue.stance, cue.position)
-    return max(counts, key=lambda stance: (counts[stance], _TIE_ORDER[stance], -first[stance]))
+    named = {cue.stance for cue in cues if cue.names_predicate}
+    return max(counts, key=lambda stance: (counts[stance], stance in named, _TIE_ORDER[stance], -first[stance]))
 
 
 # -- where a finding sits -----------------------------------------------------------------------
