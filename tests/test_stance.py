@@ -510,6 +510,12 @@ def test_an_aim_or_tested_hypothesis_states_no_finding() -> None:
     assert states_no_finding("The STOP STROKE in AF study aims to evaluate a distance education intervention.")
     assert states_no_finding("This trial will test the efficacy of simvastatin on reducing delirium.")
     assert not states_no_finding("The trial showed that simvastatin will reduce delirium in most patients.")
+    # An aim is one kind of sentence without a finding; an open question is another, and no aim.
+    from medevidence.stance import states_aim
+
+    assert states_aim("The STOP STROKE in AF study aims to evaluate a distance education intervention.")
+    assert states_no_finding("The role of surgery remains controversial.")
+    assert not states_aim("The role of surgery remains controversial.")
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ from .models import (
 )
 from .plain import reading_grade, to_plain
 from .question import QuestionFrame, QuestionKind, parse_question, resolve_follow_up
-from .stance import Finding, Stance, finding_weight, states_no_finding, supports, verdict
+from .stance import Finding, Stance, finding_weight, states_aim, states_no_finding, supports, verdict
 from .tokens import STOPWORDS
 from .verify import check_statement
 
@@ -679,8 +679,9 @@ def _sections(
         if (candidate.document.id, candidate.start) in used:
             continue
         role = primary_role(candidate)
-        # "We tested whether patients with X ..." names a population, but says nothing about who benefits.
-        if role in ("selection", "factors") and states_no_finding(candidate.text):
+        # "We tested whether patients with X ..." names a population, but says nothing about who benefits;
+        # "The X study aims to evaluate ..." is no standard approach.
+        if (role in ("selection", "factors") and states_no_finding(candidate.text)) or states_aim(candidate.text):
             continue
         by_role.setdefault(role, []).append(candidate)
     sections = []

@@ -355,19 +355,24 @@ _NOISE = re.compile(
     )
     + r")"
 )
-# Aims, background, hypotheses and calls for more research: never a finding.
+# What a study set out to do, or plans to: an aim is no finding, and no advice either.
+_AIMS = (
+    r"^(?:to|in order to) \w+",
+    r"\b(?:we|this study|the study|our study|this trial|the present study) (?:aimed|aims|sought|seeks|set out"
+    r"|was designed|is designed|were designed|hypothesi[sz]ed|wanted|propose)\b",
+    # A named study's aim and a protocol's plan: "The STOP STROKE in AF study aims to evaluate",
+    # "This trial will test the efficacy of X".
+    r"\b(?:study|trial|project|program(?:me)?|protocol) (?:aims|aimed|seeks|sought) to\b",
+    r"\b(?:study|trial|protocol) will (?:\w+ )?(?:evaluate|assess|test|investigate|determine|compare|examine"
+    r"|explore|measure|provide|establish)\b",
+    r"\b(?:the )?(?:aims?|purpose|objectives?|goals?) (?:of (?:this|the|our) (?:study|trial|work|analysis) )?"
+    r"(?:was|is|were|are) to\b",
+)
+_AIM = re.compile(_any(*_AIMS))
+# Aims, background, hypotheses, open questions and calls for more research: never a finding.
 _NOT_A_FINDING = re.compile(
     _any(
-        r"^(?:to|in order to) \w+",
-        r"\b(?:we|this study|the study|our study|this trial|the present study) (?:aimed|aims|sought|seeks|set out"
-        r"|was designed|is designed|were designed|hypothesi[sz]ed|wanted|propose)\b",
-        # A named study's aim and a protocol's plan: "The STOP STROKE in AF study aims to evaluate",
-        # "This trial will test the efficacy of X".
-        r"\b(?:study|trial|project|program(?:me)?|protocol) (?:aims|aimed|seeks|sought) to\b",
-        r"\b(?:study|trial|protocol) will (?:\w+ )?(?:evaluate|assess|test|investigate|determine|compare|examine"
-        r"|explore|measure|provide|establish)\b",
-        r"\b(?:the )?(?:aims?|purpose|objectives?|goals?) (?:of (?:this|the|our) (?:study|trial|work|analysis) )?"
-        r"(?:was|is|were|are) to\b",
+        *_AIMS,
         r"\bremains? (?:unclear|unknown|uncertain|controversial|debated|to be \w+|elusive|poorly understood"
         r"|a matter of debate)",
         r"\b(?:is|are) (?:still )?(?:unclear|unknown|uncertain|controversial|not (?:well )?(?:known|understood"
@@ -606,6 +611,12 @@ class _Cue:
     stance: Stance
     position: int  # word index in the clause
     names_predicate: bool = False  # the cue's words name the question's predicate: "poor predictive value"
+
+
+def states_aim(sentence: str) -> bool:
+    """What a study set out to do or plans to do ("We aimed to ...", "This trial will test ..."), not
+    what it found or what anyone should do."""
+    return bool(_AIM.search(_normalised(sentence)))
 
 
 def states_no_finding(sentence: str) -> bool:
