@@ -368,6 +368,29 @@ def test_a_study_that_covers_a_long_titled_question_together_answers_it(tmp_path
     assert not unrelated.references or unrelated.gaps
 
 
+def test_the_closest_study_answers_in_other_words_and_the_answer_says_so(tmp_path: Path) -> None:
+    """No sentence names enough of the question to be stated on its own; the best-ranked study, which
+    names most of it across its sentences, still answers, and the answer says whose words it reads."""
+    record = {
+        "pmid": "900002",
+        "title": "Syncope in infants",
+        "abstract": "BACKGROUND: Fainting in babies is rarely reported. METHODS: We describe four infants who lost "
+        "consciousness in warm water. RESULTS: Histamine rose after a trial bath in both infants tested. "
+        "CONCLUSIONS: The episodes were significantly associated with hives after contact with water.",
+        "publication_types": ["Case Reports"],
+    }
+    library = _library_of(record, tmp_path)
+
+    answer = library.ask("Is infant syncope during bathing a form of water-induced urticaria?")
+
+    assert answer.verdict is Verdict.YES
+    assert any("hives after contact with water" in s.text for s in answer.bottom_line)
+    assert any("closest study" in gap for gap in answer.gaps)
+    assert_well_formed(library, answer)
+    # A study that names too little of the question is not the closest study to anything.
+    assert not library.ask("Does aspirin prevent migraine in children?").references
+
+
 def test_the_bottom_line_opens_with_a_finding_that_agrees_with_the_verdict(library: Library) -> None:
     question = "Is dabigatran better than warfarin for preventing stroke in atrial fibrillation?"
     answer = library.ask(question)
