@@ -391,6 +391,20 @@ def test_the_closest_study_answers_in_other_words_and_the_answer_says_so(tmp_pat
     assert not library.ask("Does aspirin prevent migraine in children?").references
 
 
+def test_who_may_benefit_names_patients_who_benefit_not_whom_a_trial_enrolled(tmp_path: Path) -> None:
+    seeds = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("../shared/seeds is not beside the repository")
+    library = Library.open(tmp_path / "library", embedder="fake")
+    library.ingest(sorted(seeds.glob("00[1-4]_*.txt")))
+
+    answer = library.ask(SEED_QUESTION)
+
+    selection = next(section for section in answer.sections if section.key == "selection")
+    assert selection.statements
+    assert not any("randomly assigned" in statement.text for statement in selection.statements)
+
+
 def test_the_bottom_line_opens_with_a_finding_that_agrees_with_the_verdict(library: Library) -> None:
     question = "Is dabigatran better than warfarin for preventing stroke in atrial fibrillation?"
     answer = library.ask(question)

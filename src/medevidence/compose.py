@@ -596,6 +596,13 @@ _DANGLING_SUBJECT = re.compile(
 )
 
 
+_ENROLMENT = re.compile(
+    r"\b(?:were|was)\s+(?:(?:randomly|prospectively|consecutively)\s+)?(?:assigned|allocated|randomi[sz]ed"
+    r"|enrolled|recruited)\b",
+    re.IGNORECASE,
+)
+
+
 def stands_alone(sentence: str) -> bool:
     """Whether ``sentence`` names its own subject rather than pointing back to an earlier sentence."""
     return not _DANGLING_SUBJECT.match(trim(sentence))
@@ -709,6 +716,9 @@ def _sections(
         # "We tested whether patients with X ..." names a population, but says nothing about who benefits;
         # "The X study aims to evaluate ..." is no standard approach.
         if (role in ("selection", "factors") and states_no_finding(candidate.text)) or states_aim(candidate.text):
+            continue
+        # "350 patients with X were randomly assigned ..." says whom a trial enrolled, not who benefits.
+        if role == "selection" and _ENROLMENT.search(candidate.text):
             continue
         by_role.setdefault(role, []).append(candidate)
     sections = []
