@@ -37,6 +37,8 @@ _GENERIC_TERMS = frozenset(
 )
 _MAX_CONCEPT_WEIGHT = 6.0
 TITLE_SHARE = 0.35
+# A sentence naming two thirds of a question's concepts together states their link (stance.co_statement_
+# stance). Dev questions right, BioASQ 7b-10b: 338 of 532 when it had to name all of them, 348 at 0.66.
 CO_STATEMENT_COVERAGE = 0.66
 _NAMED = 0.3  # a concept counts as named when one of its spellings (weight >= 0.3) appears whole
 

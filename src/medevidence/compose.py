@@ -56,7 +56,16 @@ from .models import (
 )
 from .plain import reading_grade, to_plain
 from .question import QuestionFrame, QuestionKind, parse_question, resolve_follow_up
-from .stance import Finding, Stance, finding_weight, states_aim, states_no_finding, supports, verdict
+from .stance import (
+    Finding,
+    Stance,
+    finding_weight,
+    states_aim,
+    states_methods,
+    states_no_finding,
+    supports,
+    verdict,
+)
 from .tokens import STOPWORDS
 from .verify import check_statement
 
@@ -284,7 +293,7 @@ _TITLE_STUDY_NAME = re.compile(
     r"\((?P<bracketed>[A-Z][\w-]*[A-Z][\w-]*)\)\s+(?:study|trial)\b"
     r"|\b(?P<named>[A-Z][A-Z0-9-]{2,}(?: (?:[A-Z][A-Z0-9-]+|in|of|for|and))*) (?:study|trial)\b"
 )
-_THIS_STUDY = re.compile(r"\b(?:(?P<start>^The)|this|the present|our) (?P<kind>study|trial)\b", re.IGNORECASE)
+_THIS_STUDY = re.compile(r"(?:^the|\bthis|\bthe present|\bour) (?P<kind>study|trial)\b", re.IGNORECASE)
 
 
 def named_study(text: str, document: Document) -> str:
@@ -294,18 +303,14 @@ def named_study(text: str, document: Document) -> str:
     Out of its abstract "the study" could be any study; the words added come from the cited
     reference's title or author list, which the support check accepts."""
     match = _TITLE_STUDY_NAME.search(document.title)
-    if match:
-        name = match.group("bracketed") or match.group("named")
-    elif document.authors:
-        name = None
-    else:
+    if match is None and not document.authors:
         return text
 
     def rename(found: re.Match[str]) -> str:
-        article = "The" if found.group("start") or found.start() == 0 else "the"
+        article = "The" if found.start() == 0 else "the"
         kind = found.group("kind").lower()
-        if name:
-            return f"{article} {name} {kind}"
+        if match is not None:
+            return f"{article} {match.group('bracketed') or match.group('named')} {kind}"
         return f"{article} {kind} by {surname(document.authors[0])} et al."
 
     return _THIS_STUDY.sub(rename, text, count=1)
@@ -596,13 +601,6 @@ _DANGLING_SUBJECT = re.compile(
 )
 
 
-_ENROLMENT = re.compile(
-    r"\b(?:were|was)\s+(?:(?:randomly|prospectively|consecutively)\s+)?(?:assigned|allocated|randomi[sz]ed"
-    r"|enrolled|recruited)\b",
-    re.IGNORECASE,
-)
-
-
 def stands_alone(sentence: str) -> bool:
     """Whether ``sentence`` names its own subject rather than pointing back to an earlier sentence."""
     return not _DANGLING_SUBJECT.match(trim(sentence))
@@ -718,7 +716,7 @@ def _sections(
         if (role in ("selection", "factors") and states_no_finding(candidate.text)) or states_aim(candidate.text):
             continue
         # "350 patients with X were randomly assigned ..." says whom a trial enrolled, not who benefits.
-        if role == "selection" and _ENROLMENT.search(candidate.text):
+        if role == "selection" and states_methods(candidate.text):
             continue
         by_role.setdefault(role, []).append(candidate)
     sections = []

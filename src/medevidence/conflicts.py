@@ -200,13 +200,12 @@ def find_conflicts(candidates: Sequence[Candidate], min_relevance: float) -> lis
 # A side of a conflict shows each source's result with its numbers and size ("40% versus 22%",
 # "350 patients") rather than a sentence of the same source that only says which way it went
 # ("some studies have shown"), however much closer that one echoes the question.
-_QUANTIFIED = re.compile(
-    r"\d(?:\.\d+)?\s?%|\bp\s?[<=>\u2264]|\b(?:HR|OR|RR|CI)\b|\b\d[\d,]*\s+(?:patients|women|men|participants|people)\b"
-)
+_EFFECT_SIZE = re.compile(r"\d(?:\.\d+)?\s?%|\bp\s?[<=>\u2264]|\b(?:HR|OR|RR|CI)\b")
 
 
 def _side_score(candidate: Candidate) -> tuple[bool, float]:
-    return bool(_QUANTIFIED.search(candidate.text)), candidate.relevance
+    quantified = _EFFECT_SIZE.search(candidate.text) or _PARTICIPANTS.search(candidate.text)
+    return quantified is not None, candidate.relevance
 
 
 def _strongest_first(candidates: Iterable[Candidate]) -> list[Candidate]:

@@ -629,13 +629,27 @@ def _normalised(sentence: str) -> str:
     return _NOISE.sub(" ", " ".join(sentence.lower().replace("\u2019", "'").split()))
 
 
+def states_methods(sentence: str) -> bool:
+    """How a study was done ("350 patients were randomly assigned to ...") and nothing it found."""
+    text = _normalised(sentence)
+    return bool(_METHODS.search(text)) and not _RESULT_MARKERS.search(text)
+
+
+def _reports_nothing(text: str) -> bool:
+    """An aim, open question or call for research, or a methods sentence: its methods verb comes early
+    (later it sits in a subordinate clause) and no result marker follows. ``text`` is normalised."""
+    if _NOT_A_FINDING.search(text):
+        return True
+    methods = _METHODS.search(text)
+    return bool(methods and len(text[: methods.start()].split()) <= _METHODS_WITHIN) and not _RESULT_MARKERS.search(
+        text
+    )
+
+
 def finding_stance(sentence: str, frame: QuestionFrame | None = None) -> Stance | None:
     """The direction ``sentence`` states, or ``None`` when it states no finding."""
     text = _normalised(sentence)
-    if _NOT_A_FINDING.search(text):
-        return None
-    methods = _METHODS.search(text)
-    if methods and len(text[: methods.start()].split()) <= _METHODS_WITHIN and not _RESULT_MARKERS.search(text):
+    if _reports_nothing(text):
         return None
     wanted = set(analyze(f"{frame.outcome} {frame.intervention} {frame.relation}")) if frame else set()
     best: tuple[int, Stance] | None = None
@@ -739,6 +753,8 @@ def _cues(clause: str, frame: QuestionFrame | None) -> list[_Cue]:
     return cues
 
 
+# Narrower than _NEGATORS: in a sentence that only names things, "without" and "lack of" describe
+# ("patients without diabetes") rather than deny the link.
 _NEGATION_WORD = re.compile(r"\b(?:no|not|never|neither|nor|none|cannot)\b|n't\b")
 _ROLE_RELATION = re.compile(
     r"^(?:(?:have|has|play|plays) an? (?:role|place)(?: in| for)?|role|place|involved(?: in)?)$"
@@ -746,18 +762,17 @@ _ROLE_RELATION = re.compile(
 
 
 def co_statement_stance(sentence: str, frame: QuestionFrame) -> Stance | None:
-    """The answer of a sentence that names every concept of a question of fact or association
+    """The answer of a sentence that names the concepts of a question of fact or association
     together but states no direction: it asserts the link (benefit, which answers yes), or denies it
     when it is negated. ``None`` for other questions and for aims, methods and open questions.
 
     "Is Papilin secreted?": "Papilin is a secreted extracellular matrix glycoprotein". The caller
-    decides that the sentence names all the concepts; this reads only its wording.
+    decides that the sentence names enough of the concepts; this reads only its wording.
     """
     if not frame.is_yes_no or not (_is_factual(frame) or _asks_association(frame)):
         return None
     text = _normalised(sentence)
-    methods = _METHODS.search(text)
-    if _NOT_A_FINDING.search(text) or (methods and len(text[: methods.start()].split()) <= _METHODS_WITHIN):
+    if _reports_nothing(text):
         return None
     return Stance.NO_BENEFIT if _NEGATION_WORD.search(text) else Stance.BENEFIT
 
