@@ -348,7 +348,7 @@ SYSTEMS: dict[str, System] = {
         _ours("lexical", "ours lexical", STATIC, search_mode="lexical", expand_vocabulary=False),
         _ours(
             "lexical+vocab",
-            "ours lexical + vocabulary = shipped defaults",
+            "ours lexical + vocabulary",
             STATIC,
             search_mode="lexical",
             expand_vocabulary=True,
@@ -365,7 +365,9 @@ SYSTEMS: dict[str, System] = {
         ),
         _ours("hybrid-onnx", f"ours hybrid ({ONNX})", ONNX, search_mode="hybrid", expand_vocabulary=False),
         _ours("dense-med", f"ours dense ({MED})", MED, search_mode="dense"),
-        _ours("hybrid-med", f"ours hybrid ({MED})", MED, search_mode="hybrid", expand_vocabulary=False),
+        _ours(
+            "hybrid-med", f"ours hybrid ({MED}) = shipped defaults", MED, search_mode="hybrid", expand_vocabulary=False
+        ),
         _ours(
             "hybrid-med+vocab",
             f"ours hybrid + vocabulary ({MED})",

@@ -1,0 +1,142 @@
+"""Experiment: would long passages rank better with a second dense vector for their tail? (Not shipped.)
+
+minilm-med reads the first 128 tokens of a passage (title included); 51% of the pooled library's
+passages are longer, so the dense side never sees their tail. For each passage over 128 tokens
+this embeds (a) the whole passage at 256 tokens and (b) a second window, the title and the
+passage from its 61st word on, at 128 tokens. It then scores the dev sets of bench/retrieval.py
+with the shipped vectors, with (a) in place of them, with the better of the shipped vector and
+(b), and with the better of (a) and (b). The hybrid rows fuse each dense ranking with the shipped
+lexical ranking by the Retriever's own RRF. Vectors are cached in ``--cache``/windows.npz.
+
+    .venv/bin/python bench/windows.py     # about 13 min of embedding on 2 cores, then 1 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+import retrieval  # noqa: E402
+from medevidence import Library  # noqa: E402
+from medevidence.embed import DATA, OnnxTransformerEmbedder  # noqa: E402
+from medevidence.index import PassageRow, _dense_text  # noqa: E402
+from medevidence.retrieve import _fuse, _top  # noqa: E402
+
+WINDOW_TOKENS = 128
+TAIL_FROM_WORD = 60
+DEPTH = 500
+
+
+def tail_text(row: PassageRow) -> str:
+    tail = " ".join(row.text.split()[TAIL_FROM_WORD:])
+    return f"{row.title}. {tail}" if row.title else tail
+
+
+def long_passage_vectors(library: Library, cache: Path) -> dict[str, np.ndarray]:
+    """Passage ids over WINDOW_TOKENS tokens, their 256-token vectors and their tail vectors."""
+    path = cache / "windows.npz"
+    if path.exists():
+        return dict(np.load(path))
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(DATA / "all-minilm-l6-v2-tokenizer" / "tokenizer.json"))
+    rows = [row for batch in library.store.passage_rows_after(0, batch_size=50_000) for row in batch]
+    long = [row for row in rows if len(tokenizer.encode(_dense_text(row)).ids) > WINDOW_TOKENS]
+    print(f"{len(long):,} of {len(rows):,} passages are over {WINDOW_TOKENS} tokens", flush=True)
+    model = DATA / "minilm-med" / "model.onnx"
+    whole, window = OnnxTransformerEmbedder(model, "whole", 256), OnnxTransformerEmbedder(model, "tail", 128)
+    found: dict[str, np.ndarray] = {
+        "ids": np.array([row.passage_id for row in long], dtype=np.int64),
+        "whole": np.zeros((len(long), 384), dtype=np.float32),
+        "tail": np.zeros((len(long), 384), dtype=np.float32),
+    }
+    began = time.perf_counter()
+    for start in range(0, len(long), 256):
+        chunk = long[start : start + 256]
+        found["whole"][start : start + len(chunk)] = whole.embed_batch([_dense_text(row) for row in chunk])
+        found["tail"][start : start + len(chunk)] = window.embed_batch([tail_text(row) for row in chunk])
+        print(f"  {start + len(chunk):,}/{len(long):,} ({time.perf_counter() - began:.0f} s)", flush=True)
+    np.savez(path, **found)
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--cache", type=Path, default=REPO / "bench" / ".cache" / "retrieval")
+    args = parser.parse_args()
+    bench = retrieval.load_bench(args.data, args.cache)
+    library = Library.open(args.cache / "library-minilm-med", embedder="minilm-med", expand_vocabulary=False)
+    retriever, index = library.retriever, library.retriever.index
+    passage_ids = np.concatenate([segment.passage_ids for segment in index.segments])
+    vectors = np.concatenate([np.asarray(segment.vectors, dtype=np.float32) for segment in index.segments])
+    alive = np.concatenate(index.alive)
+    long = long_passage_vectors(library, args.cache)
+    row_of = {int(pid): n for n, pid in enumerate(passage_ids)}
+    rows = np.array([row_of[int(pid)] for pid in long["ids"]])
+    key_of = dict(
+        library.store.connection.execute(
+            "SELECT passages.id, documents.key FROM passages JOIN documents ON documents.id = passages.document_id"
+        ).fetchall()
+    )
+
+    groups = {name: bench.sets[name] for name in retrieval.DEV_SETS}
+    qids = list(dict.fromkeys(q for group in groups.values() for q in group))
+    texts = [bench.queries[q].text for q in qids]
+    queries = retriever.embedder.embed_batch(texts)
+    lexical = []
+    for text in texts:
+        terms = retriever.query_terms(text, False)
+        lexical.append(_top(index, index.bm25(terms), [a.copy() for a in index.alive], DEPTH) if terms else [])
+
+    shipped = queries @ vectors.T
+    whole = shipped.copy()
+    whole[:, rows] = queries @ long["whole"].T
+    tails = queries @ long["tail"].T
+    with_tail = shipped.copy()
+    with_tail[:, rows] = np.maximum(shipped[:, rows], tails)
+    whole_with_tail = whole.copy()
+    whole_with_tail[:, rows] = np.maximum(whole[:, rows], tails)
+
+    def documents(passages: list[int]) -> list[str]:
+        return retrieval.documents_in_order([key_of[p] for p in passages[: retrieval.PASSAGE_DEPTH]])
+
+    table = Table(title="dev nDCG@10, long passages' vectors", title_justify="left")
+    table.add_column("dense vectors of passages over 128 tokens")
+    for name in groups:
+        table.add_column(f"hybrid {name}", justify="right")
+    for name in groups:
+        table.add_column(f"dense {name}", justify="right")
+    variants = {
+        "first 128 tokens (shipped)": shipped,
+        "whole passage at 256 tokens": whole,
+        "best of first 128 tokens and tail": with_tail,
+        "best of 256 tokens and tail": whole_with_tail,
+    }
+    for label, scores in variants.items():
+        scores = np.where(alive[None, :], scores, -np.inf)
+        top = np.argpartition(-scores, DEPTH, axis=1)[:, :DEPTH]
+        dense, hybrid = {}, {}
+        for n, qid in enumerate(qids):
+            best = top[n][np.argsort(-scores[n, top[n]])]
+            ranking = [(int(passage_ids[i]), float(scores[n, i])) for i in best]
+            dense[qid] = documents([p for p, _ in ranking])
+            fused = _fuse([(1.0, lexical[n][: retrieval.PASSAGE_DEPTH]), (1.0, ranking[: retrieval.PASSAGE_DEPTH])])
+            hybrid[qid] = documents([p for p, _ in fused])
+        cells = [retrieval.mean_scores(hybrid, group, bench.queries)["ndcg10"] for group in groups.values()]
+        cells += [retrieval.mean_scores(dense, group, bench.queries)["ndcg10"] for group in groups.values()]
+        table.add_row(label, *[f"{value:.4f}" for value in cells])
+    Console(width=200).print(table)
+
+
+if __name__ == "__main__":
+    main()
