@@ -85,6 +85,19 @@ def test_articles_agree_with_the_replacement() -> None:
     assert to_plain("He had a exacerbation.") == "He had a flare-up."
 
 
+def test_a_design_adjective_before_a_replaced_trial_loses_its_comma() -> None:
+    assert to_plain("An open-label, randomized trial found no survival difference.") == (
+        "An open-label study that assigned treatments by chance found no survival difference."
+    )
+    assert to_plain("A double-blind, placebo-controlled, randomised controlled trial found less pain.") == (
+        "A double-blind, placebo-controlled study that assigned treatments by chance found less pain."
+    )
+    # A comma that ends an introductory phrase stays.
+    assert to_plain("In this population, randomized trials showed a benefit.") == (
+        "In this population, studies that assigned treatments by chance showed a benefit."
+    )
+
+
 # -- statistics and splitting --------------------------------------------------------------------
 
 

@@ -160,7 +160,12 @@ def _replace_terms(text: str) -> str:
             plain = f"{_replace_terms(noun_phrase)} {row.plain}"
         if match.group(0)[0].isupper() and not row.exact_case:
             plain = plain[0].upper() + plain[1:]
-        before = _agree_article(text[position : match.start()], plain)
+        before = text[position : match.start()]
+        if " " in row.term and not row.heads:
+            # "an open-label, randomized trial": the comma joined two adjectives; once the second
+            # is part of "study that ...", the first modifies that noun directly.
+            before = _COORDINATE_COMMA.sub(r"\1 ", before)
+        before = _agree_article(before, plain)
         out.append(before)
         out.append(plain)
         position = match.end()
@@ -168,6 +173,12 @@ def _replace_terms(text: str) -> str:
     return "".join(out)
 
 
+# A design adjective and the comma after it, at the end of the text before a replaced phrase.
+_COORDINATE_COMMA = re.compile(
+    rf"(?<![\w{_HYPHEN}])((?:open|double|single|triple|placebo|phase|multi)[{_HYPHEN}][\w{_HYPHEN}]+|prospective"
+    r"|multicent(?:er|re)|blinded|controlled|pragmatic|parallel|crossover|international),\s+$",
+    re.IGNORECASE,
+)
 _ARTICLE_BEFORE = re.compile(r"(?<![\w'])([Aa])(n?)(\s+)$")
 _VOWEL_SOUND = re.compile(r"[aeiou]", re.IGNORECASE)
 _CONSONANT_U = re.compile(r"u(?:ni|s[eu]|r[eo]|ti)|one", re.IGNORECASE)
