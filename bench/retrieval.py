@@ -590,6 +590,7 @@ def evaluate_systems(
     queries = {qid: bench.queries[qid].text for qid in union}
     latency_sets = {name: qids[: args.latency_queries] for name, qids in sets.items()}
     results = []
+    builds: dict[tuple[str | None, int], dict[str, Any]] = {}
     for system in systems:
         if system.library is None:
             raw = run_worker(
@@ -601,7 +602,11 @@ def evaluate_systems(
             results.append(Result(system, raw))
             continue
         title_weight = int(system.settings.get("title_weight", 2))
-        build = ensure_library(system.library, bench, args.cache, args.rebuild, title_weight)
+        # Systems that share a library build it once per run, --rebuild or not.
+        key = (system.library, title_weight)
+        if key not in builds:
+            builds[key] = ensure_library(system.library, bench, args.cache, args.rebuild, title_weight)
+        build = builds[key]
         if "error" in build:
             results.append(Result(system, {"error": f"build {build['error']}"}, build))
             continue

@@ -66,7 +66,8 @@ MODEL_README = """\
 Dense embedding model of medevidence's `{name}` embedder (`medevidence.embed.OnnxTransformerEmbedder`):
 {base_model}, fine-tuned for biomedical question-to-passage retrieval on public sets (BioASQ 7b-10b
 without the benchmark's dev quarter; Evidence Inference ev2-train prompts), exported to ONNX with
-int8 weights. Texts are truncated to {max_tokens} tokens; vectors have {dimension} dimensions.
+int8 weights. Texts are truncated to {max_tokens} tokens (medevidence gives a longer passage a second
+vector for its tail); vectors have {dimension} dimensions.
 
 - `model.onnx`: input_ids, attention_mask, token_type_ids -> last_hidden_state (mean-pooled by medevidence)
 - `config.json`: how it was trained, and the sha256 of the file

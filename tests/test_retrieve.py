@@ -195,6 +195,46 @@ def test_merging_segments_equals_indexing_the_live_rows_once(
     np.testing.assert_array_equal(merged.vectors, vectors[live].astype(np.float16).astype(np.float32))
 
 
+def test_merging_keeps_the_tail_vectors_of_live_passages(tmp_path: Path) -> None:
+    rows = [PassageRow(i, i, f"passage {i}", "") for i in range(1, 21)]
+    rng = np.random.default_rng(2)
+    vectors, tails = rng.standard_normal((20, 4)).astype(np.float32), rng.standard_normal((20, 4)).astype(np.float32)
+    long = {"a": np.array([1, 3, 7]), "b": np.array([0, 4])}  # segment rows that have a tail
+    for name, start, stop in (("a", 0, 10), ("b", 10, 20)):
+        tail_rows = long[name]
+        segment = build_segment(name, rows[start:stop], 2, vectors[start:stop], tails[start:stop][tail_rows], tail_rows)
+        save_segment(segment, tmp_path / name)
+    keep = [np.ones(10, dtype=bool), np.ones(10, dtype=bool)]
+    keep[0][3] = keep[1][2] = False  # a passage with a tail and one without
+    sources = [load_segment(tmp_path / name, mmap=True) for name in ("a", "b")]
+    write_merged_segment(tmp_path / "merged", sources, keep)
+    merged = load_segment(tmp_path / "merged")
+
+    assert merged.tails is not None and merged.tail_rows is not None
+    with_tails = [int(merged.passage_ids[row]) for row in merged.tail_rows]
+    assert with_tails == [2, 8, 11, 15]  # passage ids of rows a1, a7, b0, b4; a3 was removed
+    expected = tails[[1, 7, 10, 14]].astype(np.float16).astype(np.float32)
+    np.testing.assert_array_equal(merged.tails, expected)
+
+
+def test_a_long_passage_is_found_by_words_past_what_the_embedder_reads(tmp_path: Path) -> None:
+    filler = " ".join(f"word{n}" for n in range(60))
+    rows = [
+        PassageRow(1, 1, f"{filler} aspirin prevents stroke in older adults", "Trial report"),
+        PassageRow(2, 2, "statins lower cholesterol", "Statins"),
+    ]
+    embedder = FakeEmbedder(window_words=8)
+    query = embedder.embed_batch(["aspirin stroke"])[0]
+
+    def long_passage_score(with_tails: bool) -> float:
+        index = Library.open(tmp_path / f"library-{with_tails}", embedder="fake").retriever.index
+        index.append(rows, embedder.embed_batch, embedder.overflows if with_tails else None)
+        return float(index.cosine(query)[0][0])
+
+    assert long_passage_score(False) == 0.0  # the first 8 words never mention aspirin or stroke
+    assert long_passage_score(True) > 0.3
+
+
 def test_bm25_matches_the_textbook_formula(tmp_path: Path) -> None:
     texts = ["aspirin stroke prevention", "aspirin aspirin bleeding risk", "statin stroke", "exercise"]
     rows = [PassageRow(i + 1, i + 1, text, "") for i, text in enumerate(texts)]

@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -70,6 +70,15 @@ class Embedder(Protocol):
         ...
 
 
+@runtime_checkable
+class WindowedEmbedder(Embedder, Protocol):
+    """An embedder that reads only the start of a long text, and can say which texts it cuts."""
+
+    def overflows(self, texts: Sequence[str]) -> list[bool]:
+        """For each text, whether it is longer than what ``embed_batch`` reads of it."""
+        ...
+
+
 def embed(embedder: Embedder, texts: Sequence[str], batch_size: int = 256) -> FloatArray:
     """Embed any number of texts in batches of ``batch_size``; an empty input gives a (0, dimension) array."""
     if batch_size < 1:
@@ -95,14 +104,20 @@ class FakeEmbedder:
 
     _WORD = re.compile(r"\w+")
 
-    def __init__(self, dimension: int = 256) -> None:
-        self.name = "fake"
+    def __init__(self, dimension: int = 256, window_words: int | None = None) -> None:
+        """``window_words``: read only that many words of a text, like a transformer's token limit."""
+        self.name = "fake" if window_words is None else f"fake-window{window_words}"
         self.dimension = dimension
+        self.window_words = window_words
+
+    def overflows(self, texts: Sequence[str]) -> list[bool]:
+        limit = self.window_words
+        return [limit is not None and len(self._WORD.findall(text)) > limit for text in texts]
 
     def embed_batch(self, texts: Sequence[str]) -> FloatArray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
-            for word in self._WORD.findall(text.lower()):
+            for word in self._WORD.findall(text.lower())[: self.window_words]:
                 bucket, sign = _word_hash(word, self.dimension)
                 out[row, bucket] += sign
         return _normalise_rows(out)
@@ -239,6 +254,9 @@ class OnnxTransformerEmbedder:
         # are never mixed with those of the one before it.
         digest = str(config["files"]["model.onnx"])[:8]
         return cls(path / "model.onnx", f"{config['name']}@{digest}", int(config["max_tokens"]))
+
+    def overflows(self, texts: Sequence[str]) -> list[bool]:
+        return [bool(encoding.overflowing) for encoding in self._tokenizer.encode_batch(list(texts))]
 
     def embed_batch(self, texts: Sequence[str]) -> FloatArray:
         # One text per run: int8 models quantise activations with a range taken over the whole

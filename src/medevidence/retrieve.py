@@ -123,8 +123,9 @@ class Retriever:
         added = 0
         with self._lock():
             self.index.check_model()
-            embed = None
+            embed, overflows = None, None
             if self.embedder is not None:
+                from .embed import WindowedEmbedder
                 from .embed import embed as embed_texts
 
                 embedder = self.embedder
@@ -132,8 +133,11 @@ class Retriever:
                 def embed(texts: list[str]) -> npt.NDArray[np.float32]:
                     return embed_texts(embedder, texts)
 
+                if isinstance(embedder, WindowedEmbedder):
+                    overflows = embedder.overflows
+
             for rows in self.store.passage_rows_after(self.index.manifest.last_passage_id, batch_size=INDEX_BATCH):
-                self.index.append(rows, embed)
+                self.index.append(rows, embed, overflows)
                 added += len(rows)
             self.index.mark_dead(self.store.superseded_passage_ids())
         return added
