@@ -44,10 +44,12 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(0, str(REPO / "scripts"))
 
 import numpy as np  # noqa: E402
 
 import retrieval  # noqa: E402
+from train_embedder import export_int8_onnx, warmup_then_linear_decay  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 DEFAULT_WORK = REPO / "bench" / ".cache" / "train-reranker"
@@ -158,10 +160,7 @@ def train(args: argparse.Namespace) -> Path:
     optimiser = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=0.01)
     per_step = args.batch_questions
     total = args.epochs * ((len(groups) + per_step - 1) // per_step)
-    warmup = max(1, total // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
-    )
+    scheduler = warmup_then_linear_decay(optimiser, total)
     model.train()
     started, step, running = time.perf_counter(), 0, 0.0
     for epoch in range(1, args.epochs + 1):
@@ -205,10 +204,8 @@ def train(args: argparse.Namespace) -> Path:
 
 
 def export(checkpoint: Path, args: argparse.Namespace) -> Path:
-    import onnxruntime
     import torch
     import transformers
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     class Score(torch.nn.Module):
         def __init__(self) -> None:
@@ -220,23 +217,9 @@ def export(checkpoint: Path, args: argparse.Namespace) -> Path:
         ) -> torch.Tensor:
             return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
 
-    example = torch.ones((1, 8), dtype=torch.long)
-    float_model = args.work / "reranker-float32.onnx"
-    torch.onnx.export(
-        Score().eval(),
-        (example, example, torch.zeros_like(example)),
-        str(float_model),
-        input_names=["input_ids", "attention_mask", "token_type_ids"],
-        output_names=["logits"],
-        dynamic_axes={name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids")}
-        | {"logits": {0: "batch"}},
-        opset_version=17,
-        dynamo=False,
-    )
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    quantize_dynamic(str(float_model), str(out / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
-    onnxruntime.InferenceSession(str(out / "model.onnx"), providers=["CPUExecutionProvider"])
+    export_int8_onnx(Score(), args.work / "reranker-float32.onnx", out / "model.onnx", "logits", {0: "batch"})
     size = (out / "model.onnx").stat().st_size / 2**20
     print(f"wrote {out / 'model.onnx'} ({size:.1f} MiB), sha256 {sha256(out / 'model.onnx')}")
     return out
