@@ -12,6 +12,11 @@ with the shipped vectors, with (a) in place of them, with the better of the ship
 lexical ranking by the Retriever's own RRF. Vectors are cached in ``--cache``/windows.npz.
 
     .venv/bin/python bench/windows.py     # about 13 min of embedding on 2 cores, then 1 min
+
+``--latency INDEX_FOLDER`` instead times hybrid search on a scale index of bench/retrieval.py
+(e.g. bench/.cache/retrieval/scale-100k-replay-library-100000) with and without tail vectors
+on 51% of its passages, alternating twice. The tails are the passages' own vectors plus noise:
+latency does not depend on what the vectors say.
 """
 
 from __future__ import annotations
@@ -72,12 +77,53 @@ def long_passage_vectors(library: Library, cache: Path) -> dict[str, np.ndarray]
     return found
 
 
+def tail_latency(folder: Path, bench: retrieval.Bench, share: float = 0.51) -> None:
+    from medevidence.embed import get_embedder
+    from medevidence.retrieve import RetrievalSettings, Retriever, SearchMode
+    from medevidence.vocabulary import Vocabulary
+
+    queries = [bench.queries[q].text for q in bench.sets["bioasq-11b"][:300]]
+    store = retrieval.StreamStore(folder)
+    retriever = Retriever(store, RetrievalSettings(), get_embedder("minilm-med"), Vocabulary.load([]))  # type: ignore[arg-type]
+    segments = retriever.index.segments
+    rng = np.random.default_rng(0)
+    tails = []
+    for segment in segments:
+        if segment.vectors is None:
+            raise SystemExit(f"{folder}: segment {segment.name} has no exact vectors to time")
+        rows = np.sort(rng.choice(len(segment), int(share * len(segment)), replace=False))
+        noisy = segment.vectors[rows] + 0.1 * rng.standard_normal((len(rows), segment.vectors.shape[1]))
+        tails.append((rows, (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)))
+    print(f"{len(retriever.index):,} passages in {len(segments)} segments, 300 BioASQ 11b questions, hybrid, k=10")
+    for round_number in (1, 2):
+        for with_tails in (False, True):
+            for segment, (rows, vectors) in zip(segments, tails, strict=True):
+                segment.tails, segment.tail_rows = (vectors, rows) if with_tails else (None, None)
+            for text in queries[:5]:
+                retriever.search(text, k=10, mode=SearchMode.HYBRID)
+            timings = []
+            for text in queries:
+                began = time.perf_counter()
+                retriever.search(text, k=10, mode=SearchMode.HYBRID)
+                timings.append((time.perf_counter() - began) * 1000)
+            label = f"with tails on {share:.0%} of passages" if with_tails else "without tails"
+            print(
+                f"round {round_number}, {label}: p50 {retrieval.percentile(timings, 0.5):.1f} ms, "
+                f"p95 {retrieval.percentile(timings, 0.95):.1f} ms",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--cache", type=Path, default=REPO / "bench" / ".cache" / "retrieval")
+    parser.add_argument("--latency", type=Path, default=None, help="time a scale index with and without tails")
     args = parser.parse_args()
     bench = retrieval.load_bench(args.data, args.cache)
+    if args.latency is not None:
+        tail_latency(args.latency, bench)
+        return
     library = Library.open(args.cache / "library-minilm-med", embedder="minilm-med", expand_vocabulary=False)
     retriever, index = library.retriever, library.retriever.index
     passage_ids = np.concatenate([segment.passage_ids for segment in index.segments])
