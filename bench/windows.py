@@ -36,17 +36,11 @@ sys.path.insert(0, str(REPO / "bench"))
 import retrieval  # noqa: E402
 from medevidence import Library  # noqa: E402
 from medevidence.embed import DATA, OnnxTransformerEmbedder  # noqa: E402
-from medevidence.index import PassageRow, _dense_text  # noqa: E402
+from medevidence.index import _dense_text, _tail_text  # noqa: E402
 from medevidence.retrieve import _fuse, _top  # noqa: E402
 
 WINDOW_TOKENS = 128
-TAIL_FROM_WORD = 60
 DEPTH = 500
-
-
-def tail_text(row: PassageRow) -> str:
-    tail = " ".join(row.text.split()[TAIL_FROM_WORD:])
-    return f"{row.title}. {tail}" if row.title else tail
 
 
 def long_passage_vectors(library: Library, cache: Path) -> dict[str, np.ndarray]:
@@ -58,7 +52,11 @@ def long_passage_vectors(library: Library, cache: Path) -> dict[str, np.ndarray]
 
     tokenizer = Tokenizer.from_file(str(DATA / "all-minilm-l6-v2-tokenizer" / "tokenizer.json"))
     rows = [row for batch in library.store.passage_rows_after(0, batch_size=50_000) for row in batch]
-    long = [row for row in rows if len(tokenizer.encode(_dense_text(row)).ids) > WINDOW_TOKENS]
+    long = [
+        row
+        for row in rows
+        if len(tokenizer.encode(_dense_text(row)).ids) > WINDOW_TOKENS and _tail_text(row) is not None
+    ]
     print(f"{len(long):,} of {len(rows):,} passages are over {WINDOW_TOKENS} tokens", flush=True)
     model = DATA / "minilm-med" / "model.onnx"
     whole, window = OnnxTransformerEmbedder(model, "whole", 256), OnnxTransformerEmbedder(model, "tail", 128)
@@ -71,7 +69,7 @@ def long_passage_vectors(library: Library, cache: Path) -> dict[str, np.ndarray]
     for start in range(0, len(long), 256):
         chunk = long[start : start + 256]
         found["whole"][start : start + len(chunk)] = whole.embed_batch([_dense_text(row) for row in chunk])
-        found["tail"][start : start + len(chunk)] = window.embed_batch([tail_text(row) for row in chunk])
+        found["tail"][start : start + len(chunk)] = window.embed_batch([str(_tail_text(row)) for row in chunk])
         print(f"  {start + len(chunk):,}/{len(long):,} ({time.perf_counter() - began:.0f} s)", flush=True)
     np.savez(path, **found)
     return found

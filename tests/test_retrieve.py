@@ -235,6 +235,19 @@ def test_a_long_passage_is_found_by_words_past_what_the_embedder_reads(tmp_path:
     assert long_passage_score(True) > 0.3
 
 
+def test_a_passage_long_only_by_its_title_gets_no_tail_vector(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(window_words=8)
+    rows = [
+        PassageRow(1, 1, "aspirin prevents stroke", "A very long title of a trial of aspirin in older adults"),
+        PassageRow(2, 2, " ".join(f"word{n}" for n in range(70)), "Report"),
+    ]
+    index = Library.open(tmp_path / "library", embedder="fake").retriever.index
+    index.append(rows, embedder.embed_batch, embedder.overflows)
+    (segment,) = index.segments
+    assert embedder.overflows([f"{r.title}. {r.text}" for r in rows]) == [True, True]
+    assert segment.tail_rows is not None and segment.tail_rows.tolist() == [1]
+
+
 def test_bm25_matches_the_textbook_formula(tmp_path: Path) -> None:
     texts = ["aspirin stroke prevention", "aspirin aspirin bleeding risk", "statin stroke", "exercise"]
     rows = [PassageRow(i + 1, i + 1, text, "") for i, text in enumerate(texts)]

@@ -564,10 +564,11 @@ class SearchIndex:
         vectors = embed(texts) if embed is not None else None
         tails, tail_rows = None, None
         if embed is not None and overflows is not None:
-            long = [number for number, flag in enumerate(overflows(texts)) if flag]
-            if long:
-                tail_rows = np.asarray(long, dtype=np.int64)
-                tails = embed([_tail_text(rows[number]) for number in long])
+            long = [(n, _tail_text(rows[n])) for n, flag in enumerate(overflows(texts)) if flag]
+            with_tail = [(n, text) for n, text in long if text is not None]
+            if with_tail:
+                tail_rows = np.asarray([n for n, _ in with_tail], dtype=np.int64)
+                tails = embed([text for _, text in with_tail])
         name = f"segment-{rows[-1].passage_id:012d}"
         segment = build_segment(name, rows, self.title_weight, vectors, tails, tail_rows)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -675,6 +676,9 @@ def _dense_text(row: PassageRow) -> str:
 TAIL_FROM_WORD = 60
 
 
-def _tail_text(row: PassageRow) -> str:
-    tail = " ".join(row.text.split()[TAIL_FROM_WORD:])
-    return f"{row.title}. {tail}" if row.title else tail
+def _tail_text(row: PassageRow) -> str | None:
+    """The title and the passage from word TAIL_FROM_WORD on; None when nothing is left (a long title)."""
+    words = row.text.split()[TAIL_FROM_WORD:]
+    if not words:
+        return None
+    return f"{row.title}. {' '.join(words)}" if row.title else " ".join(words)
