@@ -8,6 +8,7 @@ tuned to the seed topic.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -157,6 +158,25 @@ def test_yes_no_questions_get_a_verdict(library: Library) -> None:
     assert answer.verdict is not None
     assert answer.verdict.value in {"no", "mixed"}, "the randomized trial found no survival benefit"
     assert answer.verdict.value in answer.bottom_line[-1].text
+
+
+def test_the_verdict_cites_the_sources_on_each_side(library: Library) -> None:
+    answer = library.ask("Does surgery of the primary tumour improve survival in metastatic breast cancer?")
+    assert_well_formed(library, answer)
+    framing = answer.bottom_line[-1]
+    sides = {side: [int(n) for n in numbers.split(", ")] for side, numbers in SIDE.findall(framing.text)}
+    by_number = {reference.n: reference for reference in answer.references}
+    assert sides.get("no"), framing.text
+    assert all(n in by_number for numbers in sides.values() for n in numbers)
+    trial_report = next(r for r in answer.references if r.study_design is StudyDesign.NEWS_REPORT)
+    assert trial_report.n in sides["no"], "the news report of the randomized trial found no survival benefit"
+    patient = library.ask(
+        "Does surgery of the primary tumour improve survival in metastatic breast cancer?", audience=Audience.PATIENT
+    )
+    assert "What the main sources say: " in patient.bottom_line[-1].text
+
+
+SIDE = re.compile(r"\b(yes|no|split) \[([\d, ]+)\]")
 
 
 def test_every_question_kind_has_a_section_shape() -> None:

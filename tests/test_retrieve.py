@@ -117,6 +117,44 @@ def test_ingesting_more_documents_updates_results_without_a_rebuild(tmp_path: Pa
     assert len(segments_after) == len(segments_before) + 1
 
 
+def test_two_processes_ingesting_into_one_library_index_each_passage_once(tmp_path: Path) -> None:
+    first, second = (Library.open(tmp_path / "library", embedder="fake") for _ in range(2))
+    assert len(second.retriever.index) == 0, "the second process has read the empty index before the first ingests"
+    halves = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    for path, documents in zip(halves, (DOCUMENTS[:2], DOCUMENTS[2:]), strict=True):
+        path.write_text("".join(json.dumps(d) + "\n" for d in documents))
+    first.ingest([halves[0]])
+    second.ingest([halves[1]])
+    reopened = Library.open(tmp_path / "library", embedder="fake")
+    manifest = reopened.retriever.index.manifest
+    stored = reopened.store.connection.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+    assert [count for _, count in manifest.segments] == [2, 2], "the second process re-indexed the first's passages"
+    on_disk = {folder.name for folder in (tmp_path / "library" / "index").glob("segment-*")}
+    assert on_disk == {name for name, _ in manifest.segments}, "no segment folder is left out of the manifest"
+    assert len(reopened.retriever.index) == stored
+    assert {hit.doc_id for hit in second.search("surgery trastuzumab statins", k=10, mode="lexical")} >= {"1", "3", "4"}
+
+
+def test_an_ingest_stopped_before_the_manifest_is_written_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "docs.jsonl"
+    source.write_text("".join(json.dumps(d) + "\n" for d in DOCUMENTS))
+    library = Library.open(tmp_path / "library", embedder="fake")
+
+    def stopped(self: object, path: Path) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(index_module.Manifest, "write", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            library.ingest([source])
+    assert any((tmp_path / "library" / "index").glob("segment-*")), "the segment was written before the stop"
+    resumed = Library.open(tmp_path / "library", embedder="fake")
+    resumed.ingest([source])
+    assert resumed.search("trastuzumab HER2", k=1, mode="lexical")[0].doc_id == "4"
+
+
 def test_a_new_version_replaces_the_old_in_results(tmp_path: Path) -> None:
     library = make_library(tmp_path)
     changed = dict(DOCUMENTS[1], abstract="Vaccinated toddlers had fewer hospital admissions for bronchiolitis.")

@@ -18,6 +18,7 @@ from medevidence.stance import (
     supports,
     verdict,
     verdict_explanation,
+    verdict_sides,
 )
 
 
@@ -431,6 +432,19 @@ def test_one_trial_outweighs_three_cohort_studies() -> None:
     assert verdict_explanation(findings) == (
         "weighted by evidence level: 1 randomized trial against, 3 cohort studies for; randomized evidence decides"
     )
+
+
+def test_verdict_sides_name_each_source_and_count_those_that_barely_weigh() -> None:
+    findings = [trial(Stance.NO_BENEFIT, "rct"), cohort(Stance.BENEFIT, "registry")]
+    findings += [cohort(Stance.BENEFIT, "series"), cohort(Stance.NO_BENEFIT, "series")]
+    findings += [cohort(Stance.BENEFIT, "aside", relevance=0.05)]
+    sides = verdict_sides(findings)
+    assert sides.sides == {"rct": "no", "registry": "yes", "series": "split"}
+    assert list(sides.sides)[0] == "rct", "strongest evidence first"
+    assert sides.minor == 1, "a source under a tenth of the heaviest is counted, not listed"
+    assert sides.top_tier_decides
+    assert not verdict_sides([cohort(Stance.BENEFIT, name) for name in "ab"]).top_tier_decides
+    assert verdict_sides([]).sides == {}
 
 
 def test_a_barely_relevant_trial_does_not_decide_alone() -> None:

@@ -65,6 +65,7 @@ from .stance import (
     states_no_finding,
     supports,
     verdict,
+    verdict_sides,
 )
 from .tokens import STOPWORDS
 from .verify import check_statement
@@ -378,8 +379,21 @@ def design_phrase(design: StudyDesign, count: int, audience: Audience) -> str:
     return f"{count} {plural}" if count > 1 else f"1 {singular}"
 
 
-def evidence_basis(references: Sequence[Reference], audience: Audience, answer_verdict: Verdict | None) -> Statement:
-    """A framing statement: what designs (and so what level of evidence) the answer rests on."""
+def evidence_basis(
+    references: Sequence[Reference],
+    audience: Audience,
+    answer_verdict: Verdict | None,
+    sides: dict[str, list[int]] | None = None,
+    minor_sources: int = 0,
+    strongest_decides: bool = False,
+) -> Statement:
+    """A framing statement: what designs (and so what level of evidence) the answer rests on.
+
+    ``sides`` ("yes", "no", "split" -> reference numbers) names the sources behind each side of the
+    verdict, so a reader sees which sources it rests on, not only the whole reference list;
+    ``minor_sources`` counts those it also weighed that barely count (``stance.MATERIAL_SHARE``); they
+    are mentioned, not numbered, since a framing statement states no number it cannot cite.
+    """
     by_design: dict[StudyDesign, list[Reference]] = {}
     for reference in sorted(references, key=lambda r: (r.evidence_level.rank, r.n)):
         by_design.setdefault(reference.study_design, []).append(reference)
@@ -395,13 +409,53 @@ def evidence_basis(references: Sequence[Reference], audience: Audience, answer_v
         text = "This answer is based on " + _join(parts) + " in this library."
     else:
         text = "Evidence base in this library, strongest first: " + _join(parts) + "."
-    if answer_verdict is not None:
+    if answer_verdict is not None and sides:
+        names = SIDE_NAMES[audience]
+        listed = "; ".join(f"{names[side]} [{', '.join(map(str, sides[side]))}]" for side in names if sides.get(side))
+        if audience is Audience.CLINICIAN:
+            deciding = " (the strongest evidence decides)" if strongest_decides else ""
+            minor = " (other sources in this library weigh under a tenth as much each)" if minor_sources else ""
+            text += (
+                f" Sources stating a finding on the question: {listed}{minor}. Weighing them by level of evidence"
+                f" and relevance{deciding}, the answer is: {answer_verdict.value}."
+            )
+        else:
+            text += (
+                f" What the main sources say: {listed}. Giving more weight to the stronger studies, the short "
+                f"answer is: {answer_verdict.value}."
+            )
+    elif answer_verdict is not None:
         text += (
             f" Weighing each source by its level of evidence, the answer is: {answer_verdict.value}."
             if audience is Audience.CLINICIAN
             else f" Giving more weight to the stronger studies, the short answer is: {answer_verdict.value}."
         )
     return Statement(text=text, citations=sorted(r.n for r in references), kind=StatementKind.FRAMING)
+
+
+SIDE_NAMES = {
+    Audience.CLINICIAN: {"yes": "yes", "no": "no", "split": "split"},
+    Audience.PATIENT: {"yes": "yes", "no": "no", "split": "both ways"},
+}
+
+
+def cite_sides(
+    sides: dict[str | int, str], candidates: Sequence[Candidate], book: ReferenceBook
+) -> dict[str, list[int]]:
+    """Reference numbers behind each side of the verdict ("yes", "no", "split").
+
+    A source the verdict weighs but no statement quotes is cited by its most relevant finding, so
+    every source the verdict rests on is in the reference list.
+    """
+    numbered: dict[str, list[int]] = {}
+    for source, side in sides.items():
+        if source not in book.references:
+            stated = [c for c in candidates if c.document.id == source and c.stance is not None]
+            if not stated:
+                continue
+            book.cite(max(stated, key=lambda c: c.relevance))
+        numbered.setdefault(side, []).append(book.number(int(source)))
+    return {side: sorted(numbers) for side, numbers in numbered.items()}
 
 
 def _join(parts: Sequence[str]) -> str:
@@ -464,13 +518,18 @@ def verdict_for(
     """
     if not frame.is_yes_no:
         return None
+    return verdict(verdict_findings(candidates, ranks), frame)
+
+
+def verdict_findings(candidates: Sequence[Candidate], ranks: dict[int, int] | None = None) -> list[Finding]:
+    """The stated findings of ``candidates`` as the verdict weighs them, one source per document."""
     # Ranks count only the sources that state a finding, so damping orders them without shrinking
     # the evidence as a whole (the best-ranked source with a finding always counts in full).
     if ranks:
         stating = sorted({c.document.id for c in candidates if c.stance is not None}, key=ranks.__getitem__)
         ranks = {document_id: rank for rank, document_id in enumerate(stating, start=1)}
     ranks = ranks or {}
-    findings = [
+    return [
         Finding(
             stance=c.stance,
             level=c.document.evidence_level,
@@ -484,7 +543,6 @@ def verdict_for(
         for c in candidates
         if c.stance is not None
     ]
-    return verdict(findings, frame)
 
 
 # -- the answer -------------------------------------------------------------------------------
@@ -537,6 +595,7 @@ def compose_answer(
     for hit in hits:
         ranks.setdefault(hit.document_id, len(ranks) + 1)
     answer.verdict = verdict_for(frame, verdict_evidence, ranks)
+    sides = verdict_sides(verdict_findings(verdict_evidence, ranks), frame) if answer.verdict is not None else None
 
     def take(candidate: Candidate) -> Statement:
         used.add((candidate.document.id, candidate.start))
@@ -581,8 +640,18 @@ def compose_answer(
     answer.conflicts.extend(_conflict(draft, book, audience, passage_at) for draft in drafts[:2])
     if audience is Audience.PATIENT:
         answer.sections.append(_questions_to_ask(answer, frame))
+    numbered_sides = cite_sides(sides.sides, verdict_evidence, book) if sides is not None else None
     references = sorted(book.references.values(), key=lambda r: r.n)
-    answer.bottom_line.append(evidence_basis(references, audience, answer.verdict))
+    answer.bottom_line.append(
+        evidence_basis(
+            references,
+            audience,
+            answer.verdict,
+            numbered_sides,
+            sides.minor if sides is not None else 0,
+            sides is not None and sides.top_tier_decides,
+        )
+    )
     answer.references = references
     _drop_unsupported(answer, audience)
     answer.gaps.extend(_evidence_gaps(frame, references, audience))

@@ -333,6 +333,9 @@ def save_segment(segment: Segment, directory: Path) -> None:
         np.save(temporary / "tail_rows.npy", segment.tail_rows.astype(np.int64), allow_pickle=False)
     terms = sorted(segment.vocabulary, key=segment.vocabulary.__getitem__)
     (temporary / "vocabulary.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    # A folder of this name is one a run wrote but was stopped before listing in the manifest;
+    # the run that resumes indexes the same passages again.
+    shutil.rmtree(directory, ignore_errors=True)
     temporary.rename(directory)
 
 
@@ -528,6 +531,14 @@ class SearchIndex:
             raise ModelMismatch(
                 self.manifest.embedder or "none (lexical only)", self.embedder_name, self.directory.parent
             )
+
+    def reload(self) -> None:
+        """Read the manifest again: another process may have added or merged segments since it was read."""
+        manifest = Manifest.read(self.manifest_path)
+        if manifest is None or manifest == self.manifest:
+            return
+        self.manifest = manifest
+        self._segments, self._alive = None, []
 
     def reset(self) -> None:
         for name, _ in self.manifest.segments:

@@ -122,6 +122,7 @@ class Retriever:
         """Index every passage stored since the last refresh; returns how many were added."""
         added = 0
         with self._lock():
+            self.index.reload()
             self.index.check_model()
             embed, overflows = None, None
             if self.embedder is not None:

@@ -62,8 +62,8 @@ be a clinical benefit. ``supports`` says whether a stance answers yes, from the 
 
 ``verdict`` weighs findings by evidence level and relevance (``LEVEL_WEIGHTS`` and the
 thresholds beside it) and answers yes, no, mixed or insufficient; ``verdict_explanation``
-says in one phrase what the verdict rests on; ``finding_weight`` says how much a sentence
-speaks for its study, from its section.
+says in one phrase what the verdict rests on and ``verdict_sides`` which side each source
+takes; ``finding_weight`` says how much a sentence speaks for its study, from its section.
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ from .tokens import analyze
 __all__ = [
     "DECISIVE_SHARE",
     "LEVEL_WEIGHTS",
+    "MATERIAL_SHARE",
     "MIN_TOP_TIER_WEIGHT",
     "MIN_TOTAL_WEIGHT",
     "SECTION_WEIGHTS",
@@ -88,6 +89,7 @@ __all__ = [
     "FindingInput",
     "Hypothesis",
     "Stance",
+    "VerdictSides",
     "finding_stance",
     "finding_weight",
     "hypothesis_of",
@@ -95,6 +97,7 @@ __all__ = [
     "supports",
     "verdict",
     "verdict_explanation",
+    "verdict_sides",
 ]
 
 
@@ -1149,6 +1152,7 @@ FindingInput = Finding | tuple[Stance, EvidenceLevel, float]
 
 @dataclass(frozen=True)
 class _Study:
+    source: str | int
     level: EvidenceLevel
     design: StudyDesign | None
     weight: float  # level weight x best relevance
@@ -1219,6 +1223,29 @@ def verdict_explanation(findings: Sequence[FindingInput], frame: QuestionFrame |
     return phrase
 
 
+# A source weighing under this share of the heaviest source barely moves the verdict; an answer
+# counts it rather than citing it, so the sides it cites are the sources the verdict rests on.
+MATERIAL_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class VerdictSides:
+    """Which side each source's findings take on a yes/no question, as the verdict counts them."""
+
+    sides: dict[str | int, str]  # source -> "yes", "no" or "split", heaviest first; material sources only
+    minor: int  # sources the verdict also weighs, each under MATERIAL_SHARE of the heaviest
+    top_tier_decides: bool  # randomized evidence alone decided; the other sources were outweighed
+
+
+def verdict_sides(findings: Sequence[FindingInput], frame: QuestionFrame | None = None) -> VerdictSides:
+    """The side of each source the verdict weighs, so an answer can cite the sources of each side."""
+    studies = sorted(_studies(findings, frame), key=lambda study: (study.level.rank, -study.weight))
+    heaviest = max((study.weight for study in studies), default=0.0)
+    material = [study for study in studies if study.weight >= MATERIAL_SHARE * heaviest]
+    sides = {study.source: {1.0: "yes", 0.0: "no"}.get(study.vote, "split") for study in material}
+    return VerdictSides(sides, len(studies) - len(material), 0 < len(_deciding(studies)) < len(studies))
+
+
 def _deciding(studies: list[_Study]) -> list[_Study]:
     top = [study for study in studies if study.level in _TOP_TIER]
     return top if sum(study.weight for study in top) >= MIN_TOP_TIER_WEIGHT else studies
@@ -1232,14 +1259,14 @@ def _studies(findings: Sequence[FindingInput], frame: QuestionFrame | None) -> l
         grouped.setdefault(key, []).append(finding)
     yes_stances = _YES_STANCES[hypothesis_of(frame)]
     studies: list[_Study] = []
-    for group in grouped.values():
+    for key, group in grouped.items():
         relevances = [min(max(finding.relevance, 0.0), 1.0) for finding in group]
         if max(relevances) <= 0:
             continue
         level = min((finding.level for finding in group), key=lambda found: found.rank)
         yes = sum(r for finding, r in zip(group, relevances, strict=True) if finding.stance in yes_stances)
         design = next((finding.design for finding in group if finding.design is not None), None)
-        studies.append(_Study(level, design, LEVEL_WEIGHTS[level] * max(relevances), yes / sum(relevances)))
+        studies.append(_Study(key, level, design, LEVEL_WEIGHTS[level] * max(relevances), yes / sum(relevances)))
     return studies
 
 
