@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +135,32 @@ def test_two_processes_ingesting_into_one_library_index_each_passage_once(tmp_pa
     assert on_disk == {name for name, _ in manifest.segments}, "no segment folder is left out of the manifest"
     assert len(reopened.retriever.index) == stored
     assert {hit.doc_id for hit in second.search("surgery trastuzumab statins", k=10, mode="lexical")} >= {"1", "3", "4"}
+
+
+def test_search_does_not_wait_for_another_process_that_is_indexing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_library(tmp_path, DOCUMENTS[:2])
+    assert server.search("influenza vaccination", k=1, mode="lexical")[0].doc_id == "2"
+    writer = Library.open(tmp_path / "library", embedder="fake")
+    monkeypatch.setattr(writer.retriever, "refresh", lambda wait=True: 0)  # stored, still being indexed
+    extra = tmp_path / "more.jsonl"
+    extra.write_text("".join(json.dumps(d) + "\n" for d in DOCUMENTS[2:]))
+    writer.ingest([extra])
+    with (tmp_path / "library" / "index" / ".lock").open("w") as indexing:
+        fcntl.flock(indexing, fcntl.LOCK_EX)
+        found: list[list[str]] = []
+        search = threading.Thread(
+            target=lambda: found.append([hit.doc_id for hit in server.search("influenza trastuzumab", k=5)])
+        )
+        search.start()
+        search.join(timeout=10)
+        waited = search.is_alive()
+        fcntl.flock(indexing, fcntl.LOCK_UN)
+    search.join()
+    assert not waited, "the search waited for the other process's indexing"
+    assert found[0][0] == "2", "it searched what was indexed"
+    assert server.search("trastuzumab HER2", k=1, mode="lexical")[0].doc_id == "4", "and indexes once it can"
 
 
 def test_an_ingest_stopped_before_the_manifest_is_written_resumes(

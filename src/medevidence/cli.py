@@ -64,7 +64,9 @@ def ingest(obj: LibraryContext, paths: tuple[Path, ...], max_file_mb: float | No
     """Add files or directories (recursively) to the library.
 
     Formats: .txt, .md, .html/.htm, .pdf, PubMed/MEDLINE XML, .jsonl. Re-ingesting an unchanged
-    file does nothing; an interrupted run resumes when the same command is run again.
+    file does nothing; an interrupted run resumes when the same command is run again. It is safe
+    while `medevidence serve` runs on the same library: searches answer from what is indexed and
+    see the new documents once this run has indexed them.
     """
     with obj.open(max_file_mb=max_file_mb) as library:
         try:

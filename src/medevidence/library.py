@@ -189,7 +189,7 @@ class Library:
             raise QueryError(f"k must be at least 1, not {k}")
         retriever = self.retriever
         if self.store.max_passage_id() > retriever.index.manifest.last_passage_id:
-            retriever.refresh()
+            retriever.refresh(wait=False)
         return retriever.search(text, k=k, filters=filters, mode=SearchMode(mode) if mode else None, expand=expand)
 
     # -- answers --------------------------------------------------------------------------------

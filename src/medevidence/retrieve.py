@@ -118,10 +118,17 @@ class Retriever:
         )
         self.index.mark_dead(store.superseded_passage_ids())
 
-    def refresh(self) -> int:
-        """Index every passage stored since the last refresh; returns how many were added."""
+    def refresh(self, wait: bool = True) -> int:
+        """Index every passage stored since the last refresh; returns how many were added.
+
+        With ``wait=False``, when another process is indexing this library, read what it has
+        indexed so far instead of waiting for it (a search must not hang for a long ingest).
+        """
         added = 0
-        with self._lock():
+        with self._lock(wait) as locked:
+            if not locked:
+                self.index.reload()
+                return 0
             self.index.reload()
             self.index.check_model()
             embed, overflows = None, None
@@ -144,13 +151,17 @@ class Retriever:
         return added
 
     @contextmanager
-    def _lock(self) -> Iterator[None]:
-        """One process at a time updates the index files."""
+    def _lock(self, wait: bool = True) -> Iterator[bool]:
+        """One process at a time updates the index files; yields False if busy and not ``wait``."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with (self.directory / ".lock").open("w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
