@@ -163,6 +163,29 @@ def test_search_does_not_wait_for_another_process_that_is_indexing(
     assert server.search("trastuzumab HER2", k=1, mode="lexical")[0].doc_id == "4", "and indexes once it can"
 
 
+def test_a_search_during_another_ingest_leaves_the_new_passages_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = make_library(tmp_path, DOCUMENTS[:2])
+    writer = Library.open(tmp_path / "library", embedder="fake")
+    store_files = writer._ingest_files
+    seen_mid_ingest: list[int] = []
+
+    def store_then_search(*args: object) -> object:
+        report = store_files(*args)
+        server.search("trastuzumab", k=1)
+        seen_mid_ingest.append(len(server.retriever.index))
+        return report
+
+    monkeypatch.setattr(writer, "_ingest_files", store_then_search)
+    extra = tmp_path / "more.jsonl"
+    extra.write_text("".join(json.dumps(d) + "\n" for d in DOCUMENTS[2:]))
+    writer.ingest([extra])
+    assert seen_mid_ingest == [2], "the search embedded passages the ingest was still storing"
+    assert server.search("trastuzumab HER2", k=1, mode="lexical")[0].doc_id == "4"
+    assert [count for _, count in server.retriever.index.manifest.segments] == [2, 2]
+
+
 def test_an_ingest_stopped_before_the_manifest_is_written_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

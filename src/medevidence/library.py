@@ -84,14 +84,15 @@ class Library:
         before is skipped without being read, so an interrupted run resumes where it stopped.
         """
         files = list(iter_source_files(Path(p) for p in paths))
-        if progress is True:
-            from .progress import ingest_progress_bar
+        with self.retriever.writing():
+            if progress is True:
+                from .progress import ingest_progress_bar
 
-            with ingest_progress_bar(len(files)) as callback:
-                report = self._ingest_files(files, callback)
-        else:
-            report = self._ingest_files(files, progress or None)
-        self.retriever.refresh()
+                with ingest_progress_bar(len(files)) as callback:
+                    report = self._ingest_files(files, callback)
+            else:
+                report = self._ingest_files(files, progress or None)
+            self.retriever.refresh()
         return report
 
     def _ingest_files(self, files: Sequence[Path], callback: ProgressCallback | None) -> IngestReport:

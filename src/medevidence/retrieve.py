@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fcntl
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -117,6 +117,21 @@ class Retriever:
             self.directory, settings.title_weight, embedder.name if embedder else None, settings.exact_search_limit
         )
         self.index.mark_dead(store.superseded_passage_ids())
+        self._writing = False
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the index lock across a whole ingest, storing included.
+
+        Other processes' searches then answer from the index as it is rather than embedding, inside
+        a request, the passages this process is still storing; ``refresh`` inside it needs no lock.
+        """
+        with self._lock():
+            self._writing = True
+            try:
+                yield
+            finally:
+                self._writing = False
 
     def refresh(self, wait: bool = True) -> int:
         """Index every passage stored since the last refresh; returns how many were added.
@@ -125,7 +140,7 @@ class Retriever:
         indexed so far instead of waiting for it (a search must not hang for a long ingest).
         """
         added = 0
-        with self._lock(wait) as locked:
+        with nullcontext(True) if self._writing else self._lock(wait) as locked:
             if not locked:
                 self.index.reload()
                 return 0
