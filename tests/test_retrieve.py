@@ -6,6 +6,7 @@ import fcntl
 import json
 import math
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,27 @@ def test_a_search_during_another_ingest_leaves_the_new_passages_to_it(
     assert seen_mid_ingest == [2], "the search embedded passages the ingest was still storing"
     assert server.search("trastuzumab HER2", k=1, mode="lexical")[0].doc_id == "4"
     assert [count for _, count in server.retriever.index.manifest.segments] == [2, 2]
+
+
+def test_an_ingest_waits_for_another_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    library = make_library(tmp_path, DOCUMENTS[:2])
+    extra = tmp_path / "more.jsonl"
+    extra.write_text("".join(json.dumps(d) + "\n" for d in DOCUMENTS[2:]))
+    with (tmp_path / "library" / "index" / ".lock").open("w") as other_ingest:
+        fcntl.flock(other_ingest, fcntl.LOCK_EX)
+        ingest = threading.Thread(target=lambda: library.ingest([extra], progress=True))
+        ingest.start()
+        said = ""
+        for _ in range(100):
+            said += capsys.readouterr().err
+            if "another process is ingesting into this library" in said:
+                break
+            time.sleep(0.1)
+        assert "another process is ingesting into this library" in said
+        assert ingest.is_alive(), "the ingest started while another held the library"
+        fcntl.flock(other_ingest, fcntl.LOCK_UN)
+    ingest.join()
+    assert library.search("trastuzumab HER2", k=1, mode="lexical")[0].doc_id == "4"
 
 
 def test_an_ingest_stopped_before_the_manifest_is_written_resumes(

@@ -84,10 +84,10 @@ class Library:
         before is skipped without being read, so an interrupted run resumes where it stopped.
         """
         files = list(iter_source_files(Path(p) for p in paths))
-        with self.retriever.writing():
-            if progress is True:
-                from .progress import ingest_progress_bar
+        from .progress import ingest_progress_bar, say_waiting_for_another_ingest
 
+        with self.retriever.writing(on_wait=say_waiting_for_another_ingest if progress is True else None):
+            if progress is True:
                 with ingest_progress_bar(len(files)) as callback:
                     report = self._ingest_files(files, callback)
             else:

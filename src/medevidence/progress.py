@@ -31,3 +31,10 @@ def ingest_progress_bar(files_total: int) -> Iterator[Callable[[IngestProgress],
             progress.update(task, completed=event.files_done, records=event.records, current=event.current)
 
         yield update
+
+
+def say_waiting_for_another_ingest() -> None:
+    """Why an ingest has not started: another process is ingesting into the same library."""
+    Console(stderr=True).print(
+        "[yellow]waiting[/]: another process is ingesting into this library; this ingest starts when it ends"
+    )

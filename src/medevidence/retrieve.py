@@ -10,7 +10,7 @@ boolean mask over passages before ranking, so a narrow filter never empties the 
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -120,13 +120,14 @@ class Retriever:
         self._writing = False
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """Hold the index lock across a whole ingest, storing included.
 
         Other processes' searches then answer from the index as it is rather than embedding, inside
         a request, the passages this process is still storing; ``refresh`` inside it needs no lock.
+        ``on_wait`` is called if another process holds the lock, before waiting for it.
         """
-        with self._lock():
+        with self._lock(on_wait=on_wait):
             self._writing = True
             try:
                 yield
@@ -166,15 +167,19 @@ class Retriever:
         return added
 
     @contextmanager
-    def _lock(self, wait: bool = True) -> Iterator[bool]:
+    def _lock(self, wait: bool = True, on_wait: Callable[[], None] | None = None) -> Iterator[bool]:
         """One process at a time updates the index files; yields False if busy and not ``wait``."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with (self.directory / ".lock").open("w") as handle:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                yield False
-                return
+                if not wait:
+                    yield False
+                    return
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield True
             finally:
