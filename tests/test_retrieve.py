@@ -208,6 +208,20 @@ def test_an_ingest_waits_for_another_and_says_so(tmp_path: Path, capsys: pytest.
     assert library.search("trastuzumab HER2", k=1, mode="lexical")[0].doc_id == "4"
 
 
+def test_segments_merged_away_by_another_process_are_found_in_its_manifest(tmp_path: Path) -> None:
+    server = make_library(tmp_path, DOCUMENTS[:2])
+    first_segment = tmp_path / "library" / "index" / server.retriever.index.manifest.segments[0][0]
+    writer = Library.open(tmp_path / "library", embedder="fake")
+    for n in range(index_module.MAX_SEGMENTS + 1):
+        source = tmp_path / f"more-{n}.jsonl"
+        source.write_text(json.dumps({**DOCUMENTS[3], "pmid": f"m{n}"}) + "\n")
+        writer.ingest([source])
+    assert not first_segment.exists(), "the writer merged the server's segment into a new one"
+    # The server read its manifest before the merge and loads the segments after it.
+    stored = server.store.connection.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+    assert sum(len(segment) for segment in server.retriever.index.segments) == stored
+
+
 def test_an_ingest_stopped_before_the_manifest_is_written_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -505,12 +505,24 @@ class SearchIndex:
     @property
     def segments(self) -> list[Segment]:
         if self._segments is None:
-            self._segments = [
-                load_segment(self.directory / name, approximate=self.approximate) for name, _ in self.manifest.segments
-            ]
+            self._segments = self._load_segments()
             self._alive = [self.alive_mask(s) for s in self._segments]
             self._refresh_statistics()
         return self._segments
+
+    def _load_segments(self) -> list[Segment]:
+        while True:
+            try:
+                return [
+                    load_segment(self.directory / name, approximate=self.approximate)
+                    for name, _ in self.manifest.segments
+                ]
+            except FileNotFoundError:
+                # Another process merged these segments after this manifest was read: read it again.
+                latest = Manifest.read(self.manifest_path)
+                if latest is None or latest == self.manifest:
+                    raise
+                self.manifest = latest
 
     @property
     def approximate(self) -> bool:
