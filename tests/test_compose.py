@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from medevidence import Library
-from medevidence.candidates import Candidate
+from medevidence.candidates import Candidate, question_stage
 from medevidence.compose import COMPOSER_WORDS, diverse, named_study, stands_alone, surname, verdict_for
 from medevidence.models import (
     Answer,
@@ -225,6 +225,59 @@ def test_the_best_matching_study_speaks_loudest_for_a_verdict() -> None:
     assert verdict_for(frame, [against, for_]) is Verdict.MIXED
     assert verdict_for(frame, [against, for_], {1: 1, 2: 2}) is Verdict.NO
     assert verdict_for(frame, [against, for_], {1: 2, 2: 1}) is Verdict.YES
+
+
+STAGED_TRIALS = [
+    {
+        "pmid": "101",
+        "title": "Surgery of the primary tumour in de novo metastatic breast cancer: a randomized trial",
+        "abstract": "Women with metastatic breast cancer were randomly assigned to mastectomy or no surgery. "
+        "Mastectomy did not improve overall survival.",
+        "publication_types": ["Randomized Controlled Trial"],
+    },
+    {
+        "pmid": "102",
+        "title": "Mastectomy after chemotherapy in locally advanced breast cancer: a randomized trial",
+        "abstract": "Women with locally advanced breast cancer were randomly assigned to mastectomy or "
+        "breast-conserving surgery after chemotherapy. Mastectomy improved overall survival.",
+        "publication_types": ["Randomized Controlled Trial"],
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "set_aside"),
+    [
+        ("Does mastectomy improve overall survival in stage IV breast cancer?", "101", "102"),
+        ("Does mastectomy improve overall survival in locally advanced breast cancer?", "102", "101"),
+    ],
+)
+def test_a_source_about_another_disease_stage_is_set_aside(
+    tmp_path: Path, question: str, kept: str, set_aside: str
+) -> None:
+    source = tmp_path / "trials.jsonl"
+    source.write_text("".join(json.dumps(record) + "\n" for record in STAGED_TRIALS), encoding="utf-8")
+    library = Library.open(tmp_path / "library", embedder="fake")
+    library.ingest([source])
+    answer = library.ask(question)
+    cited = {reference.doc_id for reference in answer.references}
+    assert kept in cited
+    assert set_aside not in cited, "a trial of another stage answered the question"
+    assert_well_formed(library, answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "stage"),
+    [
+        ("What is the role of mastectomy in stage 4 invasive ductal carcinoma?", "metastatic"),
+        ("Do aromatase inhibitors raise cardiovascular risk in early breast cancer?", "early"),
+        ("Is adjuvant chemotherapy useful in stage III colon cancer?", "early"),
+        ("Is dabigatran better than warfarin in atrial fibrillation?", None),
+        ("Does surgery help in metastatic or early-stage disease?", None),
+    ],
+)
+def test_the_stage_a_question_asks_about(question: str, stage: str | None) -> None:
+    assert question_stage(question) == stage
 
 
 def _library_of(record: dict[str, object], tmp_path: Path) -> Library:

@@ -287,6 +287,43 @@ def _with_document_coverage(
     return candidates
 
 
+# -- disease stage ----------------------------------------------------------------------------
+
+# A question about stage IV disease is not answered by a study of early or locally advanced disease,
+# however many of its words the study shares, nor the other way round. Studies of metastatic disease
+# name it, so for such a question a source must; early disease goes by many names ("adjuvant",
+# "postmenopausal women with breast cancer"), so for such a question only a source about metastatic
+# disease alone is set aside.
+_METASTATIC = re.compile(
+    r"\b(?:stage[\s-]*(?:4|iv|four)\b|(?:de novo )?metastatic|metastas[ie]s|disseminated|m1\b"
+    r"|(?<!locally )(?<!locally-)advanced (?:\w+ )?(?:cancer|carcinoma|disease))",
+    re.IGNORECASE,
+)
+_EARLY = re.compile(
+    r"\b(?:early[\s-]stage|early (?:\w+ )?(?:cancer|carcinoma)|stage[\s-]*(?:[123]|iii|ii|i|one|two|three)\b"
+    r"|locally[\s-]advanced|non-?metastatic|operable)",
+    re.IGNORECASE,
+)
+_QUESTION_METASTATIC = re.compile(r"\b(?:stage[\s-]*(?:4|iv|four)\b|metastatic)", re.IGNORECASE)
+
+
+def question_stage(question: str) -> str | None:
+    """ "metastatic" or "early" when the question names one disease stage, else None."""
+    metastatic, early = bool(_QUESTION_METASTATIC.search(question)), bool(_EARLY.search(question))
+    if metastatic == early:
+        return None
+    return "metastatic" if metastatic else "early"
+
+
+def off_stage(document: Document, stage: str) -> bool:
+    """Whether ``document`` is not about the disease stage a question asks about."""
+    text = f"{document.title}\n{document.text}"
+    metastatic = bool(_METASTATIC.search(text))
+    if stage == "metastatic":
+        return not metastatic
+    return metastatic and not _EARLY.search(text)
+
+
 def _usable(text: str) -> bool:
     """A statement-worthy sentence: not a question, heading, table row, caption or cross-reference."""
     words = text.split()

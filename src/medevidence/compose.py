@@ -25,7 +25,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
-from .candidates import MAX_DOCUMENTS, Candidate, collect_candidates, primary_role
+from .candidates import (
+    MAX_DOCUMENTS,
+    Candidate,
+    collect_candidates,
+    off_stage,
+    primary_role,
+    question_stage,
+)
 from .cases import NOT_MATCHED, case_query, display, match_case
 from .conflicts import (
     ConflictDraft,
@@ -569,6 +576,9 @@ def compose_answer(
     # Synonyms widen the net for the composer, whose concept matching then drops what is off-topic.
     hits = diverse(library.search(query, k=RETRIEVED_PASSAGES, expand=True))
     candidates = collect_candidates(library, hits, library.retriever.concepts(frame.text), frame)
+    stage = question_stage(frame.text)
+    if stage is not None:
+        candidates = [c for c in candidates if not off_stage(c.document, stage)]
     relevant = [c for c in candidates if is_relevant(c)]
     if not relevant:
         relevant = _best_study_findings(candidates, hits)
