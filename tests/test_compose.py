@@ -16,7 +16,7 @@ import pytest
 
 from medevidence import Library
 from medevidence.candidates import Candidate, question_stage
-from medevidence.compose import COMPOSER_WORDS, diverse, named_study, stands_alone, surname, verdict_for
+from medevidence.compose import COMPOSER_WORDS, diverse, named_study, stands_alone, surname, verdict_findings
 from medevidence.models import (
     Answer,
     Audience,
@@ -30,7 +30,7 @@ from medevidence.models import (
 )
 from medevidence.plain import plain_words, reading_grade
 from medevidence.question import parse_question
-from medevidence.stance import Stance, finding_stance, supports
+from medevidence.stance import Stance, finding_stance, supports, verdict
 from medevidence.verify import unsupported_statements
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,9 +222,9 @@ def test_the_best_matching_study_speaks_loudest_for_a_verdict() -> None:
 
     against = finding(1, "Statin therapy did not reduce mortality in patients with sepsis.")
     for_ = finding(2, "Statin therapy reduced mortality in patients with sepsis.")
-    assert verdict_for(frame, [against, for_]) is Verdict.MIXED
-    assert verdict_for(frame, [against, for_], {1: 1, 2: 2}) is Verdict.NO
-    assert verdict_for(frame, [against, for_], {1: 2, 2: 1}) is Verdict.YES
+    assert verdict(verdict_findings([against, for_]), frame) is Verdict.MIXED
+    assert verdict(verdict_findings([against, for_], {1: 1, 2: 2}), frame) is Verdict.NO
+    assert verdict(verdict_findings([against, for_], {1: 2, 2: 1}), frame) is Verdict.YES
 
 
 STAGED_TRIALS = [

@@ -514,22 +514,14 @@ def new_answer(question: str, frame: QuestionFrame, audience: Audience, case: Ca
     )
 
 
-def verdict_for(
-    frame: QuestionFrame, candidates: Sequence[Candidate], ranks: dict[int, int] | None = None
-) -> Verdict | None:
-    """Yes/no questions only: every stated finding, weighted by relevance and by where it stands in
-    its source (a conclusion speaks for a study, a background sentence hardly), one vote per source.
+def verdict_findings(candidates: Sequence[Candidate], ranks: dict[int, int] | None = None) -> list[Finding]:
+    """What a yes/no verdict weighs: every stated finding, weighted by relevance and by where it
+    stands in its source (a conclusion speaks for a study, a background sentence hardly), one vote
+    per source (document).
 
     ``ranks`` (document id -> 1, 2, ... in retrieval order) damps sources by ``1 / rank ** RANK_DAMPING``:
     the study that best matches the question speaks for it more than one that shares some words.
     """
-    if not frame.is_yes_no:
-        return None
-    return verdict(verdict_findings(candidates, ranks), frame)
-
-
-def verdict_findings(candidates: Sequence[Candidate], ranks: dict[int, int] | None = None) -> list[Finding]:
-    """The stated findings of ``candidates`` as the verdict weighs them, one source per document."""
     # Ranks count only the sources that state a finding, so damping orders them without shrinking
     # the evidence as a whole (the best-ranked source with a finding always counts in full).
     if ranks:
@@ -578,7 +570,9 @@ def compose_answer(
     candidates = collect_candidates(library, hits, library.retriever.concepts(frame.text), frame)
     stage = question_stage(frame.text)
     if stage is not None:
-        candidates = [c for c in candidates if not off_stage(c.document, stage)]
+        documents = {c.document.id: c.document for c in candidates}
+        off = {document_id for document_id, document in documents.items() if off_stage(document, stage)}
+        candidates = [c for c in candidates if c.document.id not in off]
     relevant = [c for c in candidates if is_relevant(c)]
     if not relevant:
         relevant = _best_study_findings(candidates, hits)
@@ -604,8 +598,11 @@ def compose_answer(
     ranks: dict[int, int] = {}
     for hit in hits:
         ranks.setdefault(hit.document_id, len(ranks) + 1)
-    answer.verdict = verdict_for(frame, verdict_evidence, ranks)
-    sides = verdict_sides(verdict_findings(verdict_evidence, ranks), frame) if answer.verdict is not None else None
+    sides = None
+    if frame.is_yes_no:
+        weighed = verdict_findings(verdict_evidence, ranks)
+        answer.verdict = verdict(weighed, frame)
+        sides = verdict_sides(weighed, frame)
 
     def take(candidate: Candidate) -> Statement:
         used.add((candidate.document.id, candidate.start))

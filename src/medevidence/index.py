@@ -186,10 +186,7 @@ def write_merged_segment(directory: Path, segments: Sequence[Segment], alive: Se
         dimension = segments[0].vectors.shape[1]  # type: ignore[union-attr]
         with _NpyWriter(temporary / "vectors.npy", np.float16, (offset, dimension)) as vectors:
             for segment, keep in zip(segments, alive, strict=True):
-                for start in range(0, len(segment), VECTOR_CHUNK):
-                    block = segment.vectors[start : start + VECTOR_CHUNK]  # type: ignore[index]
-                    vectors.write(np.asarray(block[keep[start : start + VECTOR_CHUNK]], dtype=np.float16))
-                _release(segment.vectors)
+                _write_kept_rows(vectors, segment.vectors, keep)  # type: ignore[arg-type]
         _write_merged_tails(temporary, segments, alive, new_rows, dimension)
     for field in ("passage_ids", "document_ids", "lengths"):
         live = [np.asarray(getattr(s, field))[k] for s, k in zip(segments, alive, strict=True)]
@@ -225,11 +222,16 @@ def _write_merged_tails(
             if segment.tails is None or segment.tail_rows is None or not keep_tail.any():
                 continue
             rows.append(renumber[segment.tail_rows[keep_tail]])
-            for start in range(0, len(keep_tail), VECTOR_CHUNK):
-                block = segment.tails[start : start + VECTOR_CHUNK]
-                tails.write(np.asarray(block[keep_tail[start : start + VECTOR_CHUNK]], dtype=np.float16))
-            _release(segment.tails)
+            _write_kept_rows(tails, segment.tails, keep_tail)
     np.save(directory / "tail_rows.npy", np.concatenate(rows).astype(np.int64), allow_pickle=False)
+
+
+def _write_kept_rows(writer: _NpyWriter, array: npt.NDArray[Any], keep: npt.NDArray[np.bool_]) -> None:
+    """The rows of ``array`` (memory-mapped) that ``keep`` marks, a chunk at a time, as float16."""
+    for start in range(0, len(keep), VECTOR_CHUNK):
+        block = array[start : start + VECTOR_CHUNK]
+        writer.write(np.asarray(block[keep[start : start + VECTOR_CHUNK]], dtype=np.float16))
+    _release(array)
 
 
 def _live_counts(segment: Segment, keep: npt.NDArray[np.bool_]) -> IntArray:

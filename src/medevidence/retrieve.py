@@ -142,10 +142,9 @@ class Retriever:
         """
         added = 0
         with nullcontext(True) if self._writing else self._lock(wait) as locked:
-            if not locked:
-                self.index.reload()
-                return 0
             self.index.reload()
+            if not locked:
+                return 0
             self.index.check_model()
             embed, overflows = None, None
             if self.embedder is not None:
